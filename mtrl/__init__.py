@@ -1,0 +1,96 @@
+"""mtrl: multi-task representation learning with two-layer ReLU networks, the living paper's code.
+
+Notation (the same in the book and in the code):
+
+========  ====================================================================
+``d``     ambient dimension; inputs ``x ~ N(0, I_d)``
+``r``     latent dimension, ``r <= d``
+``M``     (d, r) orthonormal basis of the latent subspace
+``T``     number of pretraining tasks; task ``t`` labels ``y = f_t(M^T x)``
+``p``     label-flip probability, in [0, 1/2)
+``K``     the label-agreement kernel ``K(z, z') = E_t[f_t(z) f_t(z')]``;
+          also the number of rounds (``rounds`` in code)
+``m``     width (number of hidden neurons)
+``W``     (m, d) shared first layer; ``b`` (m) fixed biases
+``A``     (T, m) task heads, rows ``a_t``; ``f_t(x) = a_t^T relu(W x + b)``
+``n1``    samples per task for the heads step
+``n2``    samples per task for the representation step
+``tau``   initial scale: rows of ``W_0`` ~ N(0, tau^2/d I)
+``beta``  bias scale: ``b_j`` ~ N(0, beta^2)
+``eta_a`` heads step size; ``eta_w`` representation step size; ``lam`` weight decay
+========  ====================================================================
+"""
+
+from .cache import ResultCache, code_version, default_cache
+from .contrastive import kernel_contrastive_loss, pseudo_contrastive_loss
+from .errors import ParameterError
+from .experiments import Config, Result, draw_problem, run, stream, sweep
+from .losses import LOSSES, Loss, get_loss
+from .metrics import coverage, energy_fraction, leakage, subspace_distance
+from .network import Network, features, init_network
+from .pretrain import (
+    ALGORITHMS,
+    TASK_BLOCK,
+    Batches,
+    PretrainResult,
+    alternating_round,
+    draw_data_seed,
+    pretrain,
+    pretraining_batches,
+)
+from .tasks import (
+    FAMILIES,
+    KernelEstimate,
+    TaskFamily,
+    TaskSet,
+    draw_subspace,
+    draw_tasks,
+    label_kernel,
+    label_kernel_monte_carlo,
+    register_family,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ALGORITHMS",
+    "FAMILIES",
+    "LOSSES",
+    "TASK_BLOCK",
+    "Batches",
+    "Config",
+    "KernelEstimate",
+    "Loss",
+    "Network",
+    "ParameterError",
+    "PretrainResult",
+    "Result",
+    "ResultCache",
+    "TaskFamily",
+    "TaskSet",
+    "__version__",
+    "alternating_round",
+    "code_version",
+    "coverage",
+    "default_cache",
+    "draw_data_seed",
+    "draw_problem",
+    "draw_subspace",
+    "draw_tasks",
+    "energy_fraction",
+    "features",
+    "get_loss",
+    "init_network",
+    "kernel_contrastive_loss",
+    "label_kernel",
+    "label_kernel_monte_carlo",
+    "leakage",
+    "pretrain",
+    "pretraining_batches",
+    "pseudo_contrastive_loss",
+    "register_family",
+    "run",
+    "stream",
+    "subspace_distance",
+    "sweep",
+]

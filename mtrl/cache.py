@@ -1,0 +1,85 @@
+"""An on-disk result cache keyed by the config and the version of the code that computed it.
+
+The key of an entry hashes its JSON description together with :func:`code_version` (a hash of
+every source file of ``mtrl`` and of the torch version), so any change in ``mtrl/`` makes old
+entries unreachable: the book never shows a result of old code. Entries are written atomically
+(temporary file, then rename) and carry a SHA-256 of their payload, checked on every read; an
+entry that fails the check is deleted and treated as missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+__all__ = ["ResultCache", "code_version", "default_cache"]
+
+_MAGIC = b"mtrl-cache-1\n"
+
+
+@functools.cache
+def code_version() -> str:
+    """Return a hash of the source of ``mtrl`` and of the torch version."""
+    h = hashlib.sha256(torch.__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class ResultCache:
+    """A directory of cached results, one file per key."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+
+    def __repr__(self) -> str:
+        return f"ResultCache({str(self.directory)!r})"
+
+    def path(self, key: dict) -> Path:
+        """Return the file that holds (or will hold) the entry for ``key``."""
+        text = json.dumps({"key": key, "code": code_version()}, sort_keys=True)
+        return self.directory / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.pt"
+
+    def get(self, key: dict) -> dict | None:
+        """Return the stored entry for ``key``, or ``None`` if absent or corrupt."""
+        path = self.path(key)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        head, digest, payload = blob[: len(_MAGIC)], blob[len(_MAGIC) : len(_MAGIC) + 64], None
+        if head == _MAGIC and len(blob) > len(_MAGIC) + 64:
+            payload = blob[len(_MAGIC) + 64 :]
+        if payload is None or hashlib.sha256(payload).hexdigest().encode() != digest:
+            path.unlink(missing_ok=True)
+            return None
+        return torch.load(io.BytesIO(payload), weights_only=True)
+
+    def put(self, key: dict, value: dict) -> None:
+        """Store ``value`` (a dict of tensors and plain values) under ``key``, atomically."""
+        buffer = io.BytesIO()
+        torch.save(value, buffer)
+        payload = buffer.getvalue()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def default_cache() -> ResultCache:
+    """Return the cache in ``$MTRL_CACHE``, or ``~/.cache/mtrl`` when it is not set."""
+    return ResultCache(os.environ.get("MTRL_CACHE") or Path.home() / ".cache" / "mtrl")

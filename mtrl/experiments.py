@@ -1,0 +1,235 @@
+"""Experiments: a frozen :class:`Config`, a pure :func:`run`, :func:`sweep` over configs.
+
+One integer ``seed`` gives independent random streams for the subspace, the tasks, the
+initialisation and the pretraining data, so that e.g. changing ``n2`` leaves ``W_0`` unchanged.
+Results are cached on disk under a hash of the config and of the code (see :mod:`mtrl.cache`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import metrics
+from .cache import ResultCache, default_cache
+from .errors import ParameterError, check_choice, check_float, check_int
+from .losses import LOSSES
+from .network import Network, init_network
+from .pretrain import ALGORITHMS, pretrain
+from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
+
+__all__ = ["Config", "Result", "draw_problem", "run", "stream", "sweep"]
+
+EXPERIMENT_ALGORITHMS = (*ALGORITHMS, "single_task", "random_features")
+_STREAMS = ("subspace", "tasks", "init", "data")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every parameter of one pretraining experiment (notation of the Setup chapter).
+
+    ``rounds`` is the number ``K`` of rounds; ``algorithm`` is one of ``heads_first``,
+    ``simultaneous``, ``random_heads``, ``single_task`` (one task with the budget of all ``T``:
+    ``T*n1`` and ``T*n2`` samples) or ``random_features`` (no pretraining: ``W = W_0``).
+    """
+
+    d: int = 100
+    r: int = 3
+    m: int = 400
+    T: int = 100
+    n1: int = 200
+    n2: int = 200
+    family: str = "halfspace"
+    p: float = 0.0
+    tau: float = 0.1
+    beta: float = 0.0
+    loss: str = "logistic"
+    algorithm: str = "heads_first"
+    rounds: int = 1
+    eta_a: float = 1.0
+    eta_w: float = 1.0
+    lam: float = 1.0
+    resample: bool = True
+    seed: int = 0
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        for name in ("d", "r", "m", "T", "n1", "n2"):
+            check_int(name, getattr(self, name))
+        if self.r > self.d:
+            raise ParameterError(f"r must be <= d, got r={self.r}, d={self.d}")
+        check_choice("family", self.family, FAMILIES)
+        check_choice("loss", self.loss, LOSSES)
+        check_choice("algorithm", self.algorithm, EXPERIMENT_ALGORITHMS)
+        check_choice("dtype", self.dtype, _DTYPES)
+        check_float("p", self.p, high=0.5, high_open=True)
+        check_float("tau", self.tau, low_open=True)
+        check_float("beta", self.beta)
+        check_int("rounds", self.rounds, low=0)
+        check_float("eta_a", self.eta_a, low_open=True)
+        check_float("eta_w", self.eta_w, low_open=True)
+        check_float("lam", self.lam)
+        check_float("eta_w*lam", self.eta_w * self.lam, high=1.0)
+        check_int("seed", self.seed, low=0)
+        if not isinstance(self.resample, bool):
+            raise ParameterError(f"resample must be True or False, got resample={self.resample!r}")
+
+    def replace(self, **changes) -> Config:
+        """Return a copy with some fields changed (validated again)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ParameterError(f"unknown Config fields {sorted(unknown)}")
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What :func:`run` returns.
+
+    ``M`` (d, r), ``tasks`` (T, directions, r), ``b`` (m), the final ``W`` (m, d), and the
+    metrics after each round, each (K+1,) with index 0 the initialisation.
+    """
+
+    config: Config
+    M: Tensor
+    tasks: Tensor
+    b: Tensor
+    W: Tensor
+    energy: Tensor
+    coverage: Tensor
+    distance: Tensor
+
+    @property
+    def leakage(self) -> Tensor:
+        return 1.0 - self.energy
+
+    def to_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["config"] = asdict(self.config)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Result:
+        return cls(**{**data, "config": Config(**data["config"])})
+
+
+def stream(seed: int, name: str, device="cpu") -> torch.Generator:
+    """Return the generator of the named stream (subspace, tasks, init, data) of ``seed``."""
+    check_choice("stream", name, _STREAMS)
+    state = np.random.SeedSequence(
+        check_int("seed", seed, low=0), spawn_key=(_STREAMS.index(name),)
+    )
+    return torch.Generator(device=device).manual_seed(int(state.generate_state(1, np.uint64)[0]))
+
+
+def draw_problem(config: Config, device="cpu") -> tuple[TaskSet, Network]:
+    """Draw the ground truth and the initial network of ``config`` from its seed."""
+    dtype, s = _DTYPES[config.dtype], config.seed
+    M = draw_subspace(config.d, config.r, generator=stream(s, "subspace", device), dtype=dtype)
+    tasks = draw_tasks(
+        config.family, config.T, config.r, generator=stream(s, "tasks", device), dtype=dtype
+    )
+    net = init_network(
+        d=config.d,
+        m=config.m,
+        T=config.T,
+        tau=config.tau,
+        beta=config.beta,
+        generator=stream(s, "init", device),
+        dtype=dtype,
+    )
+    return TaskSet(M.to(device), tasks.to(device), config.family, config.p), net
+
+
+def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network, device) -> Tensor:
+    """Return ``W`` after each round, (K+1, m, d), for any algorithm of the experiment layer."""
+    if config.algorithm == "random_features":
+        return net.W.expand(config.rounds + 1, -1, -1)
+    n1, n2 = config.n1, config.n2
+    if config.algorithm == "single_task":
+        tasks, net = tasks.subset(0, 1), net.replace(A=net.A[:1])
+        n1, n2 = n1 * config.T, n2 * config.T
+    algorithm = "heads_first" if config.algorithm == "single_task" else config.algorithm
+    result = pretrain(
+        net,
+        tasks,
+        n1=n1,
+        n2=n2,
+        loss=config.loss,
+        algorithm=algorithm,
+        rounds=config.rounds,
+        eta_a=config.eta_a,
+        eta_w=config.eta_w,
+        lam=config.lam,
+        resample=config.resample,
+        generator=stream(config.seed, "data", device),
+    )
+    return result.W_rounds
+
+
+def _compute(config: Config, device) -> Result:
+    tasks, net = draw_problem(config, device)
+    Ws = _pretrained_rounds(config, tasks, net, device)
+    M = tasks.M
+    cpu = {
+        "M": M,
+        "tasks": tasks.tasks,
+        "b": net.b,
+        "W": Ws[-1],
+        "energy": metrics.energy_fraction(Ws, M),
+        "coverage": metrics.coverage(Ws, M),
+        "distance": metrics.subspace_distance(Ws, M),
+    }
+    return Result(config=config, **{k: v.cpu().contiguous() for k, v in cpu.items()})
+
+
+def run(config: Config, *, cache: ResultCache | str | None = "default", device=None) -> Result:
+    """Run one experiment, or load it from ``cache`` when the same config and code ran before.
+
+    ``cache="default"`` uses :func:`mtrl.cache.default_cache`; ``None`` disables caching.
+    ``device`` defaults to CUDA when it is available, else the CPU.
+    """
+    if not isinstance(config, Config):
+        raise ParameterError(f"config must be a Config, got {type(config).__name__}")
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    cache = default_cache() if cache == "default" else cache
+    key = {"config": asdict(config), "device": device.type}
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return Result.from_dict(hit)
+    result = _compute(config, device)
+    if cache is not None:
+        cache.put(key, result.to_dict())
+    return result
+
+
+def sweep(
+    base: Config,
+    *,
+    executor: Executor | None = None,
+    cache: ResultCache | str | None = "default",
+    **grid,
+) -> list[Result]:
+    """Run ``base`` at every point of the Cartesian ``grid`` (field name -> list of values).
+
+    Results come back in ``itertools.product`` order of the grid. All configs are built (and so
+    validated) before anything runs. With an ``executor`` (any ``concurrent.futures.Executor``)
+    the points run there; otherwise one after another in this process.
+    """
+    names = list(grid)
+    values = [list(grid[n]) for n in names]
+    for name, vals in zip(names, values, strict=True):
+        if not vals:
+            raise ParameterError(f"grid values of {name} must be a non-empty list, got {vals!r}")
+    configs = [base.replace(**dict(zip(names, c, strict=True))) for c in itertools.product(*values)]
+    if executor is None:
+        return [run(c, cache=cache) for c in configs]
+    futures = [executor.submit(run, c, cache=cache) for c in configs]
+    return [f.result() for f in futures]

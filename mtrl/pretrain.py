@@ -1,0 +1,239 @@
+"""Multi-task pretraining: heads-first alternating gradient descent and its ablations.
+
+One round (Setup chapter, Algorithm ``alg-pretrain``), for every task ``t`` at once:
+
+1. draw ``S1_t`` (n1 samples) and ``S2_t`` (n2 samples);
+2. heads step, ``W`` frozen: ``a_t <- a_t - eta_a grad_{a_t} L_t(W, a_t; S1_t)``;
+3. representation step, heads frozen:
+   ``W <- (1 - eta_w lam) W - eta_w grad_W (1/T) sum_t L_t(W, a_t; S2_t)``.
+
+All tasks of a chunk go through one GEMM: the data are ``(Tc*n) x d`` against ``d x m``, and the
+``W``-gradient is ``C^T X`` with ``C`` the ``(Tc*n) x m`` matrix of coefficients. Tasks are
+streamed in chunks so memory stays bounded in ``T``; the data of a task come from the random
+stream of its block of ``TASK_BLOCK`` tasks, so they do not depend on the chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .errors import ParameterError, check_choice, check_float, check_int
+from .losses import Loss, get_loss
+from .network import Network, features
+from .tasks import TaskSet
+
+__all__ = [
+    "ALGORITHMS",
+    "TASK_BLOCK",
+    "Batches",
+    "PretrainResult",
+    "alternating_round",
+    "draw_data_seed",
+    "pretrain",
+    "pretraining_batches",
+]
+
+ALGORITHMS = ("heads_first", "simultaneous", "random_heads")
+TASK_BLOCK = 16  # tasks that share one random stream; chunks are whole blocks
+_CHUNK_BYTES = 256 * 2**20  # working-memory budget of one chunk when chunk_tasks is not given
+
+
+@dataclass(frozen=True)
+class PretrainResult:
+    """The pretrained ``network`` and the first layer after each round, ``W_rounds`` (K+1, m, d)."""
+
+    network: Network
+    W_rounds: Tensor
+
+
+@dataclass(frozen=True)
+class Batches:
+    """The batches of one round: ``X1`` (T, n1, d), ``y1`` (T, n1), ``X2`` (T, n2, d), ``y2``."""
+
+    X1: Tensor
+    y1: Tensor
+    X2: Tensor
+    y2: Tensor
+
+
+def head_gradient(W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
+    """Return ``grad_{a_t} L_t`` for every task: ``A`` (T, m), ``X`` (T, n, d), ``y`` (T, n)."""
+    H = features(W, b, X)  # (T, n, m)
+    u = y * torch.bmm(H, A.unsqueeze(-1)).squeeze(-1)  # (T, n)
+    g = loss.derivative(u) * y / X.shape[1]
+    return torch.bmm(g.unsqueeze(1), H).squeeze(1)  # (T, m)
+
+
+def representation_gradient(
+    W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss
+) -> Tensor:
+    """Return ``grad_W sum_t L_t(W, a_t)`` over the given tasks, as (m, d)."""
+    pre = X @ W.T + b  # (T, n, m)
+    u = y * torch.bmm(torch.relu(pre), A.unsqueeze(-1)).squeeze(-1)
+    g = loss.derivative(u) * y / X.shape[1]  # (T, n)
+    C = (g.unsqueeze(-1) * A.unsqueeze(1)) * (pre > 0)  # (T, n, m)
+    return C.reshape(-1, W.shape[0]).T @ X.reshape(-1, W.shape[1])
+
+
+def _update(W, b, A, batch: Batches, loss: Loss, algorithm: str, eta_a: float):
+    """Return the heads after the round and ``grad_W sum_t L_t`` for the tasks of ``batch``."""
+    A_next = A
+    if algorithm != "random_heads":
+        A_next = A - eta_a * head_gradient(W, b, A, batch.X1, batch.y1, loss)
+    A_used = A_next if algorithm == "heads_first" else A
+    return A_next, representation_gradient(W, b, A_used, batch.X2, batch.y2, loss)
+
+
+def draw_data_seed(generator: torch.Generator) -> int:
+    """Draw the seed from which :func:`pretrain` derives all its batches and random heads."""
+    return int(torch.randint(2**62, (1,), generator=generator))
+
+
+def _generator(seed: int, key: tuple[int, ...], device) -> torch.Generator:
+    state = np.random.SeedSequence([seed, *key]).generate_state(1, np.uint64)[0]
+    return torch.Generator(device=device).manual_seed(int(state))
+
+
+def pretraining_batches(
+    tasks: TaskSet,
+    *,
+    n1: int,
+    n2: int,
+    seed: int,
+    data_round: int = 0,
+    start: int = 0,
+    stop: int | None = None,
+) -> Batches:
+    """Return the batches of round ``data_round`` of :func:`pretrain` for tasks ``start:stop``.
+
+    Each block of ``TASK_BLOCK`` tasks has its own random stream, keyed by ``(seed, data_round,
+    block)``, so the data of a task do not depend on how the tasks are chunked. ``start`` must be
+    a multiple of ``TASK_BLOCK``.
+    """
+    stop = tasks.T if stop is None else stop
+    if start % TASK_BLOCK or not 0 <= start < stop <= tasks.T:
+        raise ParameterError(
+            f"start must be a multiple of {TASK_BLOCK} with 0 <= start < stop <= T={tasks.T}, "
+            f"got start={start}, stop={stop}"
+        )
+    parts = []
+    for lo in range(start, stop, TASK_BLOCK):
+        g = _generator(seed, (0, data_round, lo // TASK_BLOCK), tasks.M.device)
+        block = tasks.subset(lo, min(lo + TASK_BLOCK, stop))
+        parts.append(block.sample(n1, generator=g) + block.sample(n2, generator=g))
+    return Batches(*(torch.cat(column) for column in zip(*parts, strict=True)))
+
+
+def _chunk_tasks(chunk_tasks: int | None, n1: int, n2: int, d: int, m: int, itemsize: int) -> int:
+    if chunk_tasks is None:
+        per_task = (n1 + n2) * (d + 3 * m) * itemsize  # X, pre-activations, features, C
+        chunk_tasks = max(1, _CHUNK_BYTES // per_task)
+    chunk_tasks = check_int("chunk_tasks", chunk_tasks)
+    return TASK_BLOCK * math.ceil(chunk_tasks / TASK_BLOCK)
+
+
+def _check_steps(loss, algorithm, eta_a, eta_w, lam) -> tuple[Loss, float]:
+    lossf = get_loss(loss)
+    check_choice("algorithm", algorithm, ALGORITHMS)
+    check_float("eta_a", eta_a, low_open=True)
+    check_float("eta_w", eta_w, low_open=True)
+    check_float("lam", lam)
+    return lossf, check_float("eta_w*lam", eta_w * lam, high=1.0)
+
+
+def _step_W(W: Tensor, grad: Tensor, decay: float, eta_w: float, eta_a: float, k: int) -> Tensor:
+    W = (1.0 - decay) * W - eta_w * grad
+    if not torch.isfinite(W).all():
+        raise ParameterError(
+            f"pretraining diverged in round {k}: W has non-finite entries; "
+            f"reduce eta_w (got {eta_w}) or eta_a (got {eta_a})"
+        )
+    return W
+
+
+def alternating_round(
+    network: Network,
+    batches: Batches,
+    *,
+    loss: str = "logistic",
+    algorithm: str = "heads_first",
+    eta_a: float = 1.0,
+    eta_w: float = 1.0,
+    lam: float = 1.0,
+) -> Network:
+    """Return the network after one round on in-memory ``batches`` for all its ``T`` tasks."""
+    lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
+    W, b = network.W, network.b
+    A, grad = _update(W, b, network.A, batches, lossf, algorithm, eta_a)
+    T = network.A.shape[0]
+    return network.replace(W=_step_W(W, grad / T, decay, eta_w, eta_a, 1), A=A)
+
+
+def pretrain(
+    network: Network,
+    tasks: TaskSet,
+    *,
+    n1: int,
+    n2: int,
+    loss: str = "logistic",
+    algorithm: str = "heads_first",
+    rounds: int = 1,
+    eta_a: float = 1.0,
+    eta_w: float = 1.0,
+    lam: float = 1.0,
+    resample: bool = True,
+    chunk_tasks: int | None = None,
+    generator: torch.Generator,
+) -> PretrainResult:
+    """Run ``rounds`` rounds of multi-task pretraining from ``network`` on ``tasks``.
+
+    ``algorithm`` is ``heads_first`` (the algorithm of the book), ``simultaneous`` (heads and
+    ``W`` both step from the same point) or ``random_heads`` (heads drawn N(0, 1/m) and never
+    adapted). Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
+    ``s = draw_data_seed(generator)``; with ``resample=False`` every round reuses round 0's.
+    ``chunk_tasks`` bounds how many tasks are held in memory at once (rounded up to a multiple
+    of ``TASK_BLOCK``); by default a chunk uses about 256 MiB.
+    """
+    n1, n2 = check_int("n1", n1), check_int("n2", n2)
+    lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
+    rounds = check_int("rounds", rounds, low=0)
+    W, b, A = network.W, network.b, network.A
+    m, d = W.shape
+    if tasks.M.shape[0] != d or A.shape != (tasks.T, m) or tasks.M.dtype != W.dtype:
+        raise ParameterError(
+            f"network and tasks must agree: W is {tuple(W.shape)} {W.dtype}, A is "
+            f"{tuple(A.shape)}, M is {tuple(tasks.M.shape)} {tasks.M.dtype}, T={tasks.T}"
+        )
+    chunk = _chunk_tasks(chunk_tasks, n1, n2, d, m, W.element_size())
+
+    seed = draw_data_seed(generator)
+    if algorithm == "random_heads":
+        g = _generator(seed, (1,), W.device)  # the heads' stream, apart from the data's
+        A = torch.randn(A.shape, generator=g, dtype=W.dtype, device=W.device) / math.sqrt(m)
+    W_rounds = [W]
+    for k in range(rounds):
+        grad, A_next = torch.zeros_like(W), torch.empty_like(A)
+        for start in range(0, tasks.T, chunk):
+            stop = min(start + chunk, tasks.T)
+            batch = pretraining_batches(
+                tasks,
+                n1=n1,
+                n2=n2,
+                seed=seed,
+                data_round=k if resample else 0,
+                start=start,
+                stop=stop,
+            )
+            A_next[start:stop], g_chunk = _update(
+                W, b, A[start:stop], batch, lossf, algorithm, eta_a
+            )
+            grad += g_chunk
+        W = _step_W(W, grad / tasks.T, decay, eta_w, eta_a, k + 1)
+        A = A_next
+        W_rounds.append(W)
+    return PretrainResult(network.replace(W=W, A=A), torch.stack(W_rounds))

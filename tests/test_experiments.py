@@ -1,0 +1,128 @@
+"""The experiment layer: determinism, independent streams, cache, sweep and bad input."""
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import torch
+
+import mtrl
+
+SMALL = mtrl.Config(d=20, r=3, m=30, T=20, n1=15, n2=15)
+
+
+def same(a: mtrl.Result, b: mtrl.Result) -> bool:
+    return all(torch.equal(getattr(a, f), getattr(b, f)) for f in ("M", "tasks", "b", "W", "energy", "coverage", "distance"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_same_seed_gives_identical_results(dtype):
+    config = SMALL.replace(dtype=dtype, rounds=2)
+    assert same(mtrl.run(config, cache=None), mtrl.run(config, cache=None))
+
+
+def test_different_seeds_differ():
+    a, b = mtrl.run(SMALL, cache=None), mtrl.run(SMALL.replace(seed=1), cache=None)
+    assert not torch.equal(a.M, b.M) and not torch.equal(a.W, b.W)
+
+
+def test_streams_are_independent():
+    """Changing the sample sizes or T changes neither the truth nor the initialisation."""
+    tasks, net = mtrl.draw_problem(SMALL)
+    tasks2, net2 = mtrl.draw_problem(SMALL.replace(n1=99, n2=7, loss="hinge"))
+    assert torch.equal(net.W, net2.W) and torch.equal(tasks.M, tasks2.M) and torch.equal(tasks.tasks, tasks2.tasks)
+    tasks3, net3 = mtrl.draw_problem(SMALL.replace(T=40))
+    assert torch.equal(net.W, net3.W) and torch.equal(tasks.M, tasks3.M)
+
+
+def test_result_shapes_and_initial_metrics():
+    res = mtrl.run(SMALL.replace(rounds=3), cache=None)
+    assert res.W.shape == (30, 20) and res.energy.shape == (4,) and res.tasks.shape == (20, 1, 3)
+    tasks, net = mtrl.draw_problem(SMALL)
+    assert res.energy[0] == mtrl.energy_fraction(net.W, tasks.M)
+
+
+@pytest.mark.parametrize("algorithm", ["single_task", "random_features", "random_heads", "simultaneous"])
+def test_ablations_run(algorithm):
+    res = mtrl.run(SMALL.replace(algorithm=algorithm, lam=0.5), cache=None)
+    assert res.energy.shape == (2,)
+    if algorithm == "random_features":
+        assert res.energy[1] == res.energy[0]
+
+
+def test_cache_returns_the_stored_result(isolated_cache):
+    first = mtrl.run(SMALL)
+    files = list(isolated_cache.glob("*.pt"))
+    assert len(files) == 1
+    second = mtrl.run(SMALL)
+    assert same(first, second) and second.config == SMALL
+    assert list(isolated_cache.glob("*.pt")) == files
+
+
+def test_corrupt_cache_entry_is_discarded_and_recomputed(isolated_cache):
+    first = mtrl.run(SMALL)
+    (path,) = isolated_cache.glob("*.pt")
+    path.write_bytes(path.read_bytes()[:-10])  # truncated, as by an interrupted write
+    assert mtrl.default_cache().get({"config": "absent"}) is None
+    again = mtrl.run(SMALL)
+    assert same(first, again)
+
+
+def test_cache_key_includes_the_code_version(isolated_cache, monkeypatch):
+    cache = mtrl.ResultCache(isolated_cache)
+    path_now = cache.path({"a": 1})
+    monkeypatch.setattr(mtrl.cache, "code_version", lambda: "other code")
+    assert cache.path({"a": 1}) != path_now
+
+
+def test_sweep_order_and_executor():
+    grid = dict(T=[10, 20], seed=[0, 1])
+    serial = mtrl.sweep(SMALL, **grid)
+    assert [(r.config.T, r.config.seed) for r in serial] == [(10, 0), (10, 1), (20, 0), (20, 1)]
+    with ThreadPoolExecutor(2) as pool:
+        parallel = mtrl.sweep(SMALL, executor=pool, cache=None, **grid)
+    assert all(same(a, b) for a, b in zip(serial, parallel, strict=True))
+
+
+BAD = [
+    (dict(r=12, d=10), r"r must be <= d, got r=12, d=10"),
+    (dict(d=0), r"d must be an integer >= 1, got d=0"),
+    (dict(m=-5), r"m must be an integer >= 1"),
+    (dict(T=0), r"T must be an integer >= 1"),
+    (dict(n1=0), r"n1 must be an integer >= 1"),
+    (dict(n2=2.5), r"n2 must be an integer >= 1"),
+    (dict(family="parity"), r"family must be one of"),
+    (dict(loss="squared"), r"loss must be one of"),
+    (dict(algorithm="sgd"), r"algorithm must be one of"),
+    (dict(eta_a=-1.0), r"eta_a must be a finite number in \(0.0"),
+    (dict(eta_w=math.nan), r"eta_w must be a finite number"),
+    (dict(eta_a=math.inf), r"eta_a must be a finite number"),
+    (dict(lam=-0.1), r"lam must be a finite number in \[0.0"),
+    (dict(eta_w=2.0, lam=1.0), r"eta_w\*lam must be a finite number in \[0.0, 1.0\]"),
+    (dict(p=0.5), r"p must be a finite number in \[0.0, 0.5\)"),
+    (dict(p=-0.01), r"p must be"),
+    (dict(tau=0.0), r"tau must be"),
+    (dict(rounds=-1), r"rounds must be an integer >= 0"),
+    (dict(seed=-3), r"seed must be an integer >= 0"),
+    (dict(dtype="float16"), r"dtype must be one of"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD)
+def test_bad_input_fails_fast_and_writes_nothing(change, message, isolated_cache):
+    with pytest.raises(mtrl.ParameterError, match=message):
+        mtrl.run(mtrl.Config(**{**vars(SMALL), **change}))
+    with pytest.raises(mtrl.ParameterError, match=message):
+        mtrl.sweep(SMALL, **{k: [v] for k, v in change.items()})
+    assert not isolated_cache.exists() or not any(isolated_cache.iterdir())
+
+
+def test_library_functions_validate_too(gen):
+    with pytest.raises(mtrl.ParameterError, match="r must be <= d"):
+        mtrl.draw_subspace(3, 5, generator=gen)
+    with pytest.raises(mtrl.ParameterError, match="family must be one of"):
+        mtrl.draw_tasks("nope", 3, 2, generator=gen)
+    with pytest.raises(mtrl.ParameterError, match="unknown Config fields"):
+        SMALL.replace(width=3)
+    with pytest.raises(mtrl.ParameterError, match="grid values of T must be a non-empty list"):
+        mtrl.sweep(SMALL, T=[])
