@@ -23,11 +23,12 @@ Notation (the same in the book and in the code):
 
 from .cache import ResultCache, code_version, default_cache
 from .contrastive import kernel_contrastive_loss, pseudo_contrastive_loss
-from .errors import ParameterError
+from .errors import ParameterError, check_choice, check_float, check_int
 from .experiments import Config, Result, draw_problem, run, stream, sweep
 from .losses import LOSSES, Loss, get_loss
 from .metrics import coverage, energy_fraction, leakage, subspace_distance
 from .network import Network, features, init_network
+from .plotting import use_theme
 from .pretrain import (
     ALGORITHMS,
     TASK_BLOCK,
@@ -70,6 +71,9 @@ __all__ = [
     "TaskSet",
     "__version__",
     "alternating_round",
+    "check_choice",
+    "check_float",
+    "check_int",
     "code_version",
     "coverage",
     "default_cache",
@@ -93,4 +97,5 @@ __all__ = [
     "stream",
     "subspace_distance",
     "sweep",
+    "use_theme",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["ParameterError"]
+__all__ = ["ParameterError", "check_choice", "check_float", "check_int"]
 
 
 class ParameterError(ValueError):

@@ -12,7 +12,10 @@ SMALL = mtrl.Config(d=20, r=3, m=30, T=20, n1=15, n2=15)
 
 
 def same(a: mtrl.Result, b: mtrl.Result) -> bool:
-    return all(torch.equal(getattr(a, f), getattr(b, f)) for f in ("M", "tasks", "b", "W", "energy", "coverage", "distance"))
+    return all(
+        torch.equal(getattr(a, f), getattr(b, f))
+        for f in ("M", "tasks", "b", "W", "energy", "coverage", "distance")
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -30,7 +33,11 @@ def test_streams_are_independent():
     """Changing the sample sizes or T changes neither the truth nor the initialisation."""
     tasks, net = mtrl.draw_problem(SMALL)
     tasks2, net2 = mtrl.draw_problem(SMALL.replace(n1=99, n2=7, loss="hinge"))
-    assert torch.equal(net.W, net2.W) and torch.equal(tasks.M, tasks2.M) and torch.equal(tasks.tasks, tasks2.tasks)
+    assert (
+        torch.equal(net.W, net2.W)
+        and torch.equal(tasks.M, tasks2.M)
+        and torch.equal(tasks.tasks, tasks2.tasks)
+    )
     tasks3, net3 = mtrl.draw_problem(SMALL.replace(T=40))
     assert torch.equal(net.W, net3.W) and torch.equal(tasks.M, tasks3.M)
 
@@ -42,7 +49,9 @@ def test_result_shapes_and_initial_metrics():
     assert res.energy[0] == mtrl.energy_fraction(net.W, tasks.M)
 
 
-@pytest.mark.parametrize("algorithm", ["single_task", "random_features", "random_heads", "simultaneous"])
+@pytest.mark.parametrize(
+    "algorithm", ["single_task", "random_features", "random_heads", "simultaneous"]
+)
 def test_ablations_run(algorithm):
     res = mtrl.run(SMALL.replace(algorithm=algorithm, lam=0.5), cache=None)
     assert res.energy.shape == (2,)

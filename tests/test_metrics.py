@@ -18,7 +18,10 @@ def orthogonal(n, gen):
 def WM(gen):
     M = mtrl.draw_subspace(d, r, generator=gen, dtype=torch.float64)
     # A W that partly lies in span(M), so no metric sits at a trivial value.
-    W = torch.randn(m, d, generator=gen, dtype=torch.float64) + 3 * torch.randn(m, r, generator=gen, dtype=torch.float64) @ M.T
+    W = (
+        torch.randn(m, d, generator=gen, dtype=torch.float64)
+        + 3 * torch.randn(m, r, generator=gen, dtype=torch.float64) @ M.T
+    )
     return W, M
 
 
@@ -32,13 +35,17 @@ def test_invariant_under_ambient_rotation(metric, WM, gen):
 @pytest.mark.parametrize("metric", METRICS)
 def test_invariant_under_change_of_basis_of_M(metric, WM, gen):
     W, M = WM
-    torch.testing.assert_close(metric(W, M @ orthogonal(r, gen)), metric(W, M), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(
+        metric(W, M @ orthogonal(r, gen)), metric(W, M), rtol=1e-10, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_invariant_under_neuron_permutation(metric, WM, gen):
     W, M = WM
-    torch.testing.assert_close(metric(W[torch.randperm(m, generator=gen)], M), metric(W, M), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(
+        metric(W[torch.randperm(m, generator=gen)], M), metric(W, M), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_metrics_unchanged_by_permuting_tasks(gen):

@@ -12,7 +12,9 @@ T, d, r, m, n1, n2 = 5, 7, 2, 6, 9, 11
 
 def problem(gen, *, beta=0.3, p=0.1, family="halfspace"):
     M = mtrl.draw_subspace(d, r, generator=gen, dtype=torch.float64)
-    tasks = mtrl.TaskSet(M, mtrl.draw_tasks(family, T, r, generator=gen, dtype=torch.float64), family, p)
+    tasks = mtrl.TaskSet(
+        M, mtrl.draw_tasks(family, T, r, generator=gen, dtype=torch.float64), family, p
+    )
     net = mtrl.init_network(d=d, m=m, T=T, tau=1.0, beta=beta, generator=gen, dtype=torch.float64)
     return tasks, net
 
@@ -55,10 +57,24 @@ def test_batched_round_equals_naive_loop(loss, algorithm, gen):
 @pytest.mark.parametrize("algorithm", mtrl.ALGORITHMS)
 def test_streamed_pretrain_equals_in_memory_rounds(algorithm, gen):
     tasks, net = problem(gen)
-    tasks = mtrl.TaskSet(tasks.M, mtrl.draw_tasks("halfspace", 40, r, generator=gen, dtype=torch.float64), "halfspace", 0.1)
+    tasks = mtrl.TaskSet(
+        tasks.M,
+        mtrl.draw_tasks("halfspace", 40, r, generator=gen, dtype=torch.float64),
+        "halfspace",
+        0.1,
+    )
     net = net.replace(A=torch.zeros(40, m, dtype=torch.float64))
     kw = dict(loss="logistic", algorithm=algorithm, eta_a=0.5, eta_w=0.5, lam=1.0)
-    out = mtrl.pretrain(net, tasks, n1=n1, n2=n2, rounds=2, chunk_tasks=16, generator=torch.Generator().manual_seed(3), **kw)
+    out = mtrl.pretrain(
+        net,
+        tasks,
+        n1=n1,
+        n2=n2,
+        rounds=2,
+        chunk_tasks=16,
+        generator=torch.Generator().manual_seed(3),
+        **kw,
+    )
     seed = mtrl.draw_data_seed(torch.Generator().manual_seed(3))
     ref = net if algorithm != "random_heads" else net.replace(A=out.network.A)
     for k in range(2):
@@ -73,7 +89,9 @@ def test_chunk_size_does_not_change_the_data(gen):
     tasks = mtrl.TaskSet(M, mtrl.draw_tasks("halfspace", 50, r, generator=gen), "halfspace")
     net = mtrl.init_network(d=d, m=m, T=50, generator=gen)
     runs = [
-        mtrl.pretrain(net, tasks, n1=n1, n2=n2, chunk_tasks=c, generator=torch.Generator().manual_seed(0))
+        mtrl.pretrain(
+            net, tasks, n1=n1, n2=n2, chunk_tasks=c, generator=torch.Generator().manual_seed(0)
+        )
         for c in (1, 17, 64)
     ]
     for other in runs[1:]:
@@ -97,12 +115,14 @@ def test_zero_rounds_return_the_start(gen):
 
 def test_simultaneous_from_zero_heads_gives_zero_gradient(gen):
     tasks, net = problem(gen)
-    out = mtrl.pretrain(net, tasks, n1=n1, n2=n2, algorithm="simultaneous", lam=0.5, eta_w=1.0, generator=gen)
+    out = mtrl.pretrain(
+        net, tasks, n1=n1, n2=n2, algorithm="simultaneous", lam=0.5, eta_w=1.0, generator=gen
+    )
     torch.testing.assert_close(out.network.W, 0.5 * net.W, rtol=0, atol=0)
 
 
 def test_divergence_is_reported(gen):
     tasks, net = problem(gen)
     batch = mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=0)
-    with pytest.raises(mtrl.ParameterError, match="diverged in round 1.*reduce eta_w"):
+    with pytest.raises(mtrl.ParameterError, match=r"diverged in round 1.*reduce eta_w"):
         mtrl.alternating_round(net, batch, loss="correlation", eta_a=1e200, eta_w=1e200, lam=0.0)

@@ -23,7 +23,9 @@ def test_tasks_are_unit_directions(gen):
 def test_labels_depend_on_latent_coordinates_only(family, gen):
     d, r = 12, 3
     M = mtrl.draw_subspace(d, r, generator=gen, dtype=torch.float64)
-    tasks = mtrl.TaskSet(M, mtrl.draw_tasks(family, 5, r, generator=gen, dtype=torch.float64), family)
+    tasks = mtrl.TaskSet(
+        M, mtrl.draw_tasks(family, 5, r, generator=gen, dtype=torch.float64), family
+    )
     X, y = tasks.sample(40, generator=gen)
     assert set(y.unique().tolist()) <= {-1.0, 1.0}
     # Moving x orthogonally to span(M) leaves every label unchanged.
@@ -53,7 +55,10 @@ def test_label_noise_flips_at_rate_p(gen):
 @pytest.mark.parametrize("family", sorted(mtrl.FAMILIES))
 def test_closed_form_kernel_matches_monte_carlo(family, gen):
     r, N = 3, 64
-    z, z2 = torch.randn(N, r, generator=gen, dtype=torch.float64), torch.randn(N, r, generator=gen, dtype=torch.float64)
+    z, z2 = (
+        torch.randn(N, r, generator=gen, dtype=torch.float64),
+        torch.randn(N, r, generator=gen, dtype=torch.float64),
+    )
     z2[:8] = z[:8] * 2.5  # include aligned pairs, where K = 1
     mc = mtrl.label_kernel_monte_carlo(family, z, z2, num_tasks=40000, generator=gen)
     exact = mtrl.label_kernel(family, z, z2)
@@ -65,14 +70,18 @@ def test_closed_form_kernel_matches_monte_carlo(family, gen):
 def test_halfspace_kernel_formula_values():
     z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
     z2 = torch.tensor([[3.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
-    torch.testing.assert_close(mtrl.label_kernel("halfspace", z, z2), torch.tensor([1.0, 0.0, -1.0]))
+    torch.testing.assert_close(
+        mtrl.label_kernel("halfspace", z, z2), torch.tensor([1.0, 0.0, -1.0])
+    )
 
 
 def test_user_family_without_closed_form(gen):
     family = mtrl.TaskFamily(
         name="test_threshold",
         directions=1,
-        label=lambda tasks, z: torch.where(torch.einsum("tnr,tjr->tnj", z, tasks)[..., 0] > 0.5, 1.0, -1.0).to(z.dtype),
+        label=lambda tasks, z: torch.where(
+            torch.einsum("tnr,tjr->tnj", z, tasks)[..., 0] > 0.5, 1.0, -1.0
+        ).to(z.dtype),
         kernel=None,
         description="sign(<theta, z> - 1/2)",
     )

@@ -1,0 +1,71 @@
+# The one task runner of mtrl. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU wheel of this pin is on disk on the project's machines; elsewhere, install your own
+# torch into $(VENV) first (any version >= 2.1) and `make install` keeps it.
+TORCH_SPEC ?= torch==2.13.0
+MATHJAX_VERSION := 3.2.2
+MATHJAX := book/_static/mathjax/tex-chtml.js
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+PAPERMILL := $(BIN)/papermill --cwd book -k python3 --no-progress-bar --log-level WARNING
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: help install execute book test unit nbval book-check lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed $(MATHJAX)  ## create .venv with mtrl, the book and test tools, and MathJax
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+# MathJax is vendored from npm so that the HTML renders math offline (no CDN).
+$(MATHJAX):
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz) && \
+	rm -rf book/_static/mathjax.tmp && mkdir -p book/_static/mathjax.tmp && \
+	cp -r "$$tmp"/package/es5/{tex-chtml.js,input,output,ui,a11y,sre,adaptors} book/_static/mathjax.tmp/ && \
+	cp "$$tmp"/package/LICENSE book/_static/mathjax.tmp/ && \
+	rm -rf book/_static/mathjax && mv book/_static/mathjax.tmp book/_static/mathjax
+
+execute: install  ## re-execute every chapter in place (papermill), at its default parameters
+	mkdir -p _build/executed
+	for nb in $(NOTEBOOKS); do \
+	  out=_build/executed/$$(basename $$nb); \
+	  echo "executing $$nb"; \
+	  $(PAPERMILL) $$nb $$out; \
+	  mv $$out $$nb; \
+	done
+
+book: execute  ## execute every chapter, then build the HTML book into _build/html
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "open _build/html/index.html"
+
+test: install lint unit nbval book-check  ## everything CI runs: lint, unit tests, nbval, strict book build
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check mtrl tests book
+
+unit:
+	$(BIN)/pytest tests
+
+nbval:  ## re-execute every chapter and compare with its stored outputs
+	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg \
+	  -p no:cacheprovider book
+
+book-check:  ## build the HTML from the stored outputs; any warning fails
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+clean:  ## remove the built book and caches (not .venv)
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis
