@@ -40,6 +40,11 @@ def plot_latent_labels(ax, z: torch.Tensor, y: torch.Tensor, directions: torch.T
         mask = (y == label).numpy()
         ax.scatter(*z[mask].T.numpy(), s=4, color=color, label=f"y = {label:+.0f}", alpha=0.7)
     for v in directions.numpy():
-        ax.annotate("", xy=2.2 * v, xytext=(0, 0), arrowprops={"arrowstyle": "->", "lw": 1.5, "color": "black"})
+        ax.annotate(
+            "",
+            xy=2.2 * v,
+            xytext=(0, 0),
+            arrowprops={"arrowstyle": "->", "lw": 1.5, "color": "black"},
+        )
     lim = float(np.abs(z.numpy()).max())
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])

@@ -123,9 +123,13 @@ def pretraining_batches(
         )
     parts = []
     for lo in range(start, stop, TASK_BLOCK):
+        # Always draw the whole block, so that its stream is consumed the same way whatever stop.
         g = _generator(seed, (0, data_round, lo // TASK_BLOCK), tasks.M.device)
-        block = tasks.subset(lo, min(lo + TASK_BLOCK, stop))
-        parts.append(block.sample(n1, generator=g) + block.sample(n2, generator=g))
+        block = tasks.subset(lo, min(lo + TASK_BLOCK, tasks.T))
+        keep = min(stop - lo, TASK_BLOCK)
+        parts.append(
+            [v[:keep] for v in block.sample(n1, generator=g) + block.sample(n2, generator=g)]
+        )
     return Batches(*(torch.cat(column) for column in zip(*parts, strict=True)))
 
 

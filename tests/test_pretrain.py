@@ -99,6 +99,9 @@ def test_chunk_size_does_not_change_the_data(gen):
     whole = mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=5)
     part = mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=5, start=32, stop=48)
     assert torch.equal(whole.X2[32:48], part.X2) and torch.equal(whole.y1[32:48], part.y1)
+    # A stop inside a block gives the same data for the tasks it keeps.
+    inner = mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=5, start=16, stop=21)
+    assert torch.equal(whole.X2[16:21], inner.X2) and torch.equal(whole.y2[16:21], inner.y2)
 
 
 def test_network_and_tasks_must_agree(gen):
