@@ -29,6 +29,7 @@ from .losses import LOSSES, Loss, get_loss
 from .metrics import coverage, energy_fraction, leakage, subspace_distance
 from .network import Network, features, init_network
 from .plotting import use_theme
+from .population import heuristic_leakage, population_W1, rho
 from .pretrain import (
     ALGORITHMS,
     TASK_BLOCK,
@@ -36,8 +37,10 @@ from .pretrain import (
     PretrainResult,
     alternating_round,
     draw_data_seed,
+    head_gradient,
     pretrain,
     pretraining_batches,
+    representation_gradient,
 )
 from .tasks import (
     FAMILIES,
@@ -84,15 +87,20 @@ __all__ = [
     "energy_fraction",
     "features",
     "get_loss",
+    "head_gradient",
+    "heuristic_leakage",
     "init_network",
     "kernel_contrastive_loss",
     "label_kernel",
     "label_kernel_monte_carlo",
     "leakage",
+    "population_W1",
     "pretrain",
     "pretraining_batches",
     "pseudo_contrastive_loss",
     "register_family",
+    "representation_gradient",
+    "rho",
     "run",
     "stream",
     "subspace_distance",

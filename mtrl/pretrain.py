@@ -34,8 +34,10 @@ __all__ = [
     "PretrainResult",
     "alternating_round",
     "draw_data_seed",
+    "head_gradient",
     "pretrain",
     "pretraining_batches",
+    "representation_gradient",
 ]
 
 ALGORITHMS = ("heads_first", "simultaneous", "random_heads")

@@ -1,0 +1,63 @@
+"""Closed forms of the book for one round on ``halfspace`` tasks (Multi-task theorem chapter).
+
+Both are propositions or heuristics of this book, not results of the papers:
+
+- :func:`population_W1`: as ``n1, n2 -> infinity``, with ``b = 0``, the correlation loss and
+  ``eta_w * lam = 1``, one heads-first round gives ``W_1 = (eta_a eta_w / 2 pi) W_0 M S_T M^T``
+  with ``S_T = (1/T) sum_t theta_t theta_t^T`` (Proposition ``prop-population``).
+- :func:`heuristic_leakage`: counting the sampling noise of the heads and of the gradient gives
+  ``1 - E(W_1) ~ rho / (1 + rho)`` with ``rho = pi r d (1 + pi d / n1) / (T n2)`` without label
+  noise, and ``rho = pi r d (q^-2 + pi d / (n1 q^4)) / (T n2)``, ``q = 1 - 2p``, with flip
+  probability ``p`` (both signals, heads and gradient, shrink by ``q``; the noise does not).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from .errors import ParameterError, check_float, check_int
+
+__all__ = ["heuristic_leakage", "population_W1", "rho"]
+
+
+def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: float) -> Tensor:
+    """Return the population first layer after one round: ``(eta_a eta_w/2pi) W0 M S_T M^T``.
+
+    ``W0`` (m, d), ``M`` (d, r), ``tasks`` (T, 1, r) halfspace directions; returns (m, d).
+    """
+    if tasks.ndim != 3 or tasks.shape[1] != 1 or tasks.shape[2] != M.shape[1]:
+        raise ParameterError(
+            f"tasks must be halfspace directions of shape (T, 1, r={M.shape[1]}), "
+            f"got {tuple(tasks.shape)}"
+        )
+    eta_a = check_float("eta_a", eta_a, low_open=True)
+    eta_w = check_float("eta_w", eta_w, low_open=True)
+    theta = tasks[:, 0, :]  # (T, r)
+    S_T = theta.T @ theta / theta.shape[0]  # (r, r)
+    return (eta_a * eta_w / (2 * math.pi)) * (W0 @ M) @ S_T @ M.T
+
+
+def rho(*, d: int, r: int, T: int, n1: int, n2: int, p: float = 0.0) -> float:
+    """Return the book's noise-to-signal ratio ``pi r d (q^-2 + pi d/(n1 q^4)) / (T n2)``.
+
+    ``q = 1 - 2p``; without label noise this is ``pi r d (1 + pi d/n1) / (T n2)``.
+    """
+    d, r, T = check_int("d", d), check_int("r", r), check_int("T", T)
+    n1, n2 = check_int("n1", n1), check_int("n2", n2)
+    q = 1 - 2 * check_float("p", p, high=0.5, high_open=True)
+    if r > d:
+        raise ParameterError(f"r must be <= d, got r={r}, d={d}")
+    return math.pi * r * d * (q**-2 + math.pi * d / (n1 * q**4)) / (T * n2)
+
+
+def heuristic_leakage(rho_value: float | Tensor) -> float | Tensor:
+    """Return ``rho / (1 + rho)``, the book's heuristic for the leakage ``1 - E(W_1)``."""
+    if isinstance(rho_value, Tensor):
+        if (rho_value < 0).any() or not torch.isfinite(rho_value).all():
+            raise ParameterError("rho must be finite and >= 0")
+        return rho_value / (1 + rho_value)
+    rho_value = check_float("rho", rho_value)
+    return rho_value / (1 + rho_value)

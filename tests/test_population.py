@@ -1,0 +1,78 @@
+"""The book's population limit and leakage heuristic against simulation (stated tolerances)."""
+
+import pytest
+import torch
+
+import mtrl
+from mtrl.population import heuristic_leakage, population_W1, rho
+
+
+def test_population_W1_matches_a_large_sample_round():
+    """Closed-form W_1 against one round with n1 = n2 = 10^6 samples per task (float64).
+
+    The sampling error of W_1 is about sqrt(d / n) times a constant of order 3, so at d = 4 and
+    n = 10^6 the relative error is a few 10^-3; the test allows 10^-2.
+    """
+    config = mtrl.Config(
+        d=4,
+        r=2,
+        m=6,
+        T=3,
+        n1=10**6,
+        n2=10**6,
+        tau=1.0,
+        loss="correlation",
+        eta_a=0.7,
+        eta_w=1.3,
+        lam=1 / 1.3,
+        dtype="float64",
+        seed=3,
+    )
+    tasks, net = mtrl.draw_problem(config)
+    simulated = mtrl.run(config, cache=None).W
+    exact = population_W1(net.W, tasks.M, tasks.tasks, eta_a=0.7, eta_w=1.3)
+    error = ((simulated - exact).norm() / exact.norm()).item()
+    assert error < 1e-2, error
+
+
+def test_population_W1_lies_in_the_subspace_and_covers_like_S_T(gen):
+    M = mtrl.draw_subspace(30, 3, generator=gen, dtype=torch.float64)
+    W0 = torch.randn(50, 30, generator=gen, dtype=torch.float64)
+    one = mtrl.draw_tasks("halfspace", 1, 3, generator=gen, dtype=torch.float64)
+    many = mtrl.draw_tasks("halfspace", 5000, 3, generator=gen, dtype=torch.float64)
+    W_one = population_W1(W0, M, one, eta_a=1.0, eta_w=1.0)
+    W_many = population_W1(W0, M, many, eta_a=1.0, eta_w=1.0)
+    assert mtrl.energy_fraction(W_one, M).item() == pytest.approx(1.0, abs=1e-12)
+    assert mtrl.coverage(W_one, M).item() < 1e-6  # S_1 has rank one
+    # S_T -> I/r: the coverage tends to that of W0 M.
+    assert mtrl.coverage(W_many, M).item() == pytest.approx(mtrl.coverage(W0, M).item(), rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "d,r,T,n1,n2",
+    # Two configurations that the book does not use; T >> r, where the heuristic is meant to hold.
+    [(150, 4, 500, 150, 150), (300, 3, 1000, 300, 100)],
+)
+def test_heuristic_leakage_against_simulation(d, r, T, n1, n2):
+    """The heuristic rho/(1+rho) is within 10% (relative) of the simulated leakage."""
+    result = mtrl.run(
+        mtrl.Config(d=d, r=r, m=400, T=T, n1=n1, n2=n2, loss="correlation"), cache=None
+    )
+    predicted = heuristic_leakage(rho(d=d, r=r, T=T, n1=n1, n2=n2))
+    assert result.leakage[-1].item() == pytest.approx(predicted, rel=0.10)
+
+
+def test_heuristic_with_label_noise_against_simulation():
+    """With flip probability p the heuristic (q = 1 - 2p) is within 10% at large T."""
+    d, r, T, n1, n2, p = 120, 3, 1500, 200, 150, 0.15
+    result = mtrl.run(mtrl.Config(d=d, r=r, m=400, T=T, n1=n1, n2=n2, p=p, loss="correlation"))
+    predicted = heuristic_leakage(rho(d=d, r=r, T=T, n1=n1, n2=n2, p=p))
+    assert result.leakage[-1].item() == pytest.approx(predicted, rel=0.10)
+
+
+def test_rho_and_heuristic_validate():
+    assert heuristic_leakage(0.0) == 0.0 and heuristic_leakage(1.0) == 0.5
+    with pytest.raises(mtrl.ParameterError, match="r must be <= d"):
+        rho(d=3, r=4, T=1, n1=1, n2=1)
+    with pytest.raises(mtrl.ParameterError, match="tasks must be halfspace directions"):
+        population_W1(torch.zeros(2, 3), torch.zeros(3, 2), torch.zeros(4, 2, 2), eta_a=1, eta_w=1)
