@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 from torch import Tensor
 
 from .errors import ParameterError, check_float, check_int
@@ -53,11 +53,13 @@ def rho(*, d: int, r: int, T: int, n1: int, n2: int, p: float = 0.0) -> float:
     return math.pi * r * d * (q**-2 + math.pi * d / (n1 * q**4)) / (T * n2)
 
 
-def heuristic_leakage(rho_value: float | Tensor) -> float | Tensor:
-    """Return ``rho / (1 + rho)``, the book's heuristic for the leakage ``1 - E(W_1)``."""
-    if isinstance(rho_value, Tensor):
-        if (rho_value < 0).any() or not torch.isfinite(rho_value).all():
-            raise ParameterError("rho must be finite and >= 0")
-        return rho_value / (1 + rho_value)
-    rho_value = check_float("rho", rho_value)
-    return rho_value / (1 + rho_value)
+def heuristic_leakage(rho_value):
+    """Return ``rho / (1 + rho)``, the book's heuristic for the leakage ``1 - E(W_1)``.
+
+    Accepts a number (returns a float), a numpy array or a tensor (returns the same kind).
+    """
+    values = rho_value if isinstance(rho_value, Tensor) else np.asarray(rho_value, dtype=float)
+    if not bool((values >= 0).all()) or not bool(np.isfinite(np.asarray(values)).all()):
+        raise ParameterError(f"rho must be finite and >= 0, got rho={rho_value!r}")
+    out = values / (1 + values)
+    return float(out) if isinstance(out, np.ndarray) and out.ndim == 0 else out
