@@ -24,7 +24,7 @@ from torch import Tensor
 
 from .errors import ParameterError, check_choice, check_float, check_int
 from .losses import Loss, get_loss
-from .network import Network, features
+from .network import Network
 from .tasks import TaskSet
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
 
 ALGORITHMS = ("heads_first", "simultaneous", "random_heads")
 TASK_BLOCK = 16  # tasks that share one random stream; chunks are whole blocks
-_CHUNK_BYTES = 256 * 2**20  # working-memory budget of one chunk when chunk_tasks is not given
+_CHUNK_BYTES = 64 * 2**20  # working memory of one chunk by default: small chunks stay in cache
 
 
 @dataclass(frozen=True)
@@ -63,32 +63,76 @@ class Batches:
     y2: Tensor
 
 
-def head_gradient(W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
-    """Return ``grad_{a_t} L_t`` for every task: ``A`` (T, m), ``X`` (T, n, d), ``y`` (T, n)."""
-    H = features(W, b, X)  # (T, n, m)
+@dataclass(frozen=True)
+class _Layer:
+    """What every chunk of a round needs of the first layer, prepared once per round.
+
+    ``Wt`` is ``W^T`` made contiguous (a faster GEMM operand here than the transposed view),
+    ``b`` is ``None`` when all biases are zero, and ``workspace`` (optional) receives the
+    pre-activations, which saves the page faults of a fresh large allocation for every chunk.
+    """
+
+    Wt: Tensor
+    b: Tensor | None
+    workspace: Tensor | None = None
+
+    @classmethod
+    def of(cls, W: Tensor, b: Tensor, workspace: Tensor | None = None) -> _Layer:
+        return cls(W.T.contiguous(), b if b.any() else None, workspace)
+
+    def features(self, X: Tensor) -> Tensor:
+        """Return ``relu(X W^T + b)`` for ``X`` (T, n, d), as (T, n, m), one GEMM."""
+        T, n, d = X.shape
+        m = self.Wt.shape[1]
+        out = None if self.workspace is None else self.workspace[: T * n * m].view(T * n, m)
+        pre = torch.mm(X.reshape(T * n, d), self.Wt, out=out)
+        if self.b is not None:
+            pre.add_(self.b)
+        return pre.relu_().view(T, n, m)
+
+
+def _head_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
+    H = layer.features(X)  # (T, n, m)
     u = y * torch.bmm(H, A.unsqueeze(-1)).squeeze(-1)  # (T, n)
     g = loss.derivative(u) * y / X.shape[1]
     return torch.bmm(g.unsqueeze(1), H).squeeze(1)  # (T, m)
 
 
+def _representation_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss):
+    H = layer.features(X)  # (T, n, m)
+    u = y * torch.bmm(H, A.unsqueeze(-1)).squeeze(-1)  # (T, n)
+    g = loss.derivative(u) * y / X.shape[1]
+    # C = mask * a * g with mask = 1(pre > 0); relu(pre) > 0 exactly where pre > 0, so sign_()
+    # turns the features into the mask, in place. C^T X = (mask * a)^T (g * X): scaling X
+    # (d wide) by g is cheaper than scaling the m-wide buffer.
+    mask_a = H.sign_().mul_(A.unsqueeze(1))  # (T, n, m)
+    gX = X * g.unsqueeze(-1)  # (T, n, d)
+    return mask_a.reshape(-1, H.shape[-1]).T @ gX.reshape(-1, X.shape[-1])
+
+
+def head_gradient(W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
+    """Return ``grad_{a_t} L_t`` for every task: ``A`` (T, m), ``X`` (T, n, d), ``y`` (T, n)."""
+    return _head_gradient(_Layer.of(W, b), A, X, y, loss)
+
+
 def representation_gradient(
     W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss
 ) -> Tensor:
-    """Return ``grad_W sum_t L_t(W, a_t)`` over the given tasks, as (m, d)."""
-    pre = X @ W.T + b  # (T, n, m)
-    u = y * torch.bmm(torch.relu(pre), A.unsqueeze(-1)).squeeze(-1)
-    g = loss.derivative(u) * y / X.shape[1]  # (T, n)
-    C = (g.unsqueeze(-1) * A.unsqueeze(1)) * (pre > 0)  # (T, n, m)
-    return C.reshape(-1, W.shape[0]).T @ X.reshape(-1, W.shape[1])
+    """Return ``grad_W sum_t L_t(W, a_t)`` over the given tasks, as (m, d).
+
+    All tasks go through two GEMMs, ``(T n) x d`` by ``d x m`` and back; the ``(T n) x m``
+    buffer of pre-activations is reused in place for the features, the mask and ``C``.
+    """
+    return _representation_gradient(_Layer.of(W, b), A, X, y, loss)
 
 
-def _update(W, b, A, batch: Batches, loss: Loss, algorithm: str, eta_a: float):
+def _update(layer: _Layer, A, batch: Batches, loss: Loss, algorithm: str, eta_a: float):
     """Return the heads after the round and ``grad_W sum_t L_t`` for the tasks of ``batch``."""
     A_next = A
     if algorithm != "random_heads":
-        A_next = A - eta_a * head_gradient(W, b, A, batch.X1, batch.y1, loss)
+        A_next = A - eta_a * _head_gradient(layer, A, batch.X1, batch.y1, loss)
     A_used = A_next if algorithm == "heads_first" else A
-    return A_next, representation_gradient(W, b, A_used, batch.X2, batch.y2, loss)
+    return A_next, _representation_gradient(layer, A_used, batch.X2, batch.y2, loss)
 
 
 def draw_data_seed(generator: torch.Generator) -> int:
@@ -123,16 +167,42 @@ def pretraining_batches(
             f"start must be a multiple of {TASK_BLOCK} with 0 <= start < stop <= T={tasks.T}, "
             f"got start={start}, stop={stop}"
         )
-    parts = []
+    return _fill_batches(
+        tasks, _buffers(tasks, stop - start, n1, n2), seed, data_round, start, stop
+    )
+
+
+def _buffers(tasks: TaskSet, T: int, n1: int, n2: int) -> list:
+    """Allocate the data of ``T`` tasks: X1, X2 and (with label noise) the uniforms U1, U2."""
+    M, noisy = tasks.M, tasks.p > 0
+    X1 = torch.empty(T, n1, M.shape[0], dtype=M.dtype, device=M.device)
+    X2 = torch.empty(T, n2, M.shape[0], dtype=M.dtype, device=M.device)
+    U1 = torch.empty(T, n1, dtype=torch.float64, device=M.device) if noisy else None
+    U2 = torch.empty(T, n2, dtype=torch.float64, device=M.device) if noisy else None
+    return [X1, X2, U1, U2]
+
+
+def _fill_batches(tasks, buffers, seed: int, data_round: int, start: int, stop: int) -> Batches:
+    """Draw the batches of tasks ``start:stop`` into (views of) ``buffers``, block by block."""
+    M = tasks.M
+    views = [None if v is None else v[: stop - start] for v in buffers]
+    draws = (torch.randn, torch.randn, torch.rand, torch.rand)
     for lo in range(start, stop, TASK_BLOCK):
+        g = _generator(seed, (0, data_round, lo // TASK_BLOCK), M.device)
         # Always draw the whole block, so that its stream is consumed the same way whatever stop.
-        g = _generator(seed, (0, data_round, lo // TASK_BLOCK), tasks.M.device)
-        block = tasks.subset(lo, min(lo + TASK_BLOCK, tasks.T))
-        keep = min(stop - lo, TASK_BLOCK)
-        parts.append(
-            [v[:keep] for v in block.sample(n1, generator=g) + block.sample(n2, generator=g)]
-        )
-    return Batches(*(torch.cat(column) for column in zip(*parts, strict=True)))
+        size, keep = min(TASK_BLOCK, tasks.T - lo), min(TASK_BLOCK, stop - lo)
+        for view, draw in zip(views, draws, strict=True):
+            if view is None:
+                continue
+            target = view[lo - start : lo - start + keep]
+            shape = (size, *view.shape[1:])
+            if keep == size:
+                draw(shape, generator=g, dtype=view.dtype, device=M.device, out=target)
+            else:
+                target.copy_(draw(shape, generator=g, dtype=view.dtype, device=M.device)[:keep])
+    X1, X2, U1, U2 = views
+    chunk = tasks.subset(start, stop)
+    return Batches(X1, chunk.labels(X1 @ M, uniforms=U1), X2, chunk.labels(X2 @ M, uniforms=U2))
 
 
 def _chunk_tasks(chunk_tasks: int | None, n1: int, n2: int, d: int, m: int, itemsize: int) -> int:
@@ -175,7 +245,7 @@ def alternating_round(
     """Return the network after one round on in-memory ``batches`` for all its ``T`` tasks."""
     lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
     W, b = network.W, network.b
-    A, grad = _update(W, b, network.A, batches, lossf, algorithm, eta_a)
+    A, grad = _update(_Layer.of(W, b), network.A, batches, lossf, algorithm, eta_a)
     T = network.A.shape[0]
     return network.replace(W=_step_W(W, grad / T, decay, eta_w, eta_a, 1), A=A)
 
@@ -203,7 +273,7 @@ def pretrain(
     adapted). Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
     ``s = draw_data_seed(generator)``; with ``resample=False`` every round reuses round 0's.
     ``chunk_tasks`` bounds how many tasks are held in memory at once (rounded up to a multiple
-    of ``TASK_BLOCK``); by default a chunk uses about 256 MiB.
+    of ``TASK_BLOCK``); by default a chunk uses about 64 MiB.
     """
     n1, n2 = check_int("n1", n1), check_int("n2", n2)
     lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
@@ -221,22 +291,18 @@ def pretrain(
     if algorithm == "random_heads":
         g = _generator(seed, (1,), W.device)  # the heads' stream, apart from the data's
         A = torch.randn(A.shape, generator=g, dtype=W.dtype, device=W.device) / math.sqrt(m)
+    # Buffers reused by every chunk: fresh large allocations would page-fault each time.
+    workspace = torch.empty(min(chunk, tasks.T) * max(n1, n2) * m, dtype=W.dtype, device=W.device)
+    buffers = _buffers(tasks, min(chunk, tasks.T), n1, n2)
     W_rounds = [W]
     for k in range(rounds):
         grad, A_next = torch.zeros_like(W), torch.empty_like(A)
+        layer = _Layer.of(W, b, workspace)
         for start in range(0, tasks.T, chunk):
             stop = min(start + chunk, tasks.T)
-            batch = pretraining_batches(
-                tasks,
-                n1=n1,
-                n2=n2,
-                seed=seed,
-                data_round=k if resample else 0,
-                start=start,
-                stop=stop,
-            )
+            batch = _fill_batches(tasks, buffers, seed, k if resample else 0, start, stop)
             A_next[start:stop], g_chunk = _update(
-                W, b, A[start:stop], batch, lossf, algorithm, eta_a
+                layer, A[start:stop], batch, lossf, algorithm, eta_a
             )
             grad += g_chunk
         W = _step_W(W, grad / tasks.T, decay, eta_w, eta_a, k + 1)

@@ -170,18 +170,28 @@ class TaskSet:
         """Return the tasks ``start:stop`` as a new ``TaskSet`` (same ``M``)."""
         return TaskSet(self.M, self.tasks[start:stop], self.family, self.p)
 
-    def labels(self, z: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+    def labels(
+        self,
+        z: Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        uniforms: Tensor | None = None,
+    ) -> Tensor:
         """Label latent points ``z`` (T, n, r) with every task, flipping with probability ``p``.
 
-        Returns (T, n) in ``{-1, +1}``. ``generator`` is required when ``p > 0``.
+        Returns (T, n) in ``{-1, +1}``. When ``p > 0`` a label flips where its uniform draw is
+        below ``p``: the draws are ``uniforms`` (T, n) if given, else drawn from ``generator``.
         """
         y = FAMILIES[self.family].label(self.tasks.to(z.dtype), z)
         if self.p == 0.0:
             return y
-        if generator is None:
-            raise ParameterError("generator is required when p > 0 (label noise is random)")
-        flip = torch.rand(y.shape, generator=generator, dtype=torch.float64, device=y.device)
-        return torch.where(flip < self.p, -y, y)
+        if uniforms is None:
+            if generator is None:
+                raise ParameterError("generator is required when p > 0 (label noise is random)")
+            uniforms = torch.rand(
+                y.shape, generator=generator, dtype=torch.float64, device=y.device
+            )
+        return torch.where(uniforms < self.p, -y, y)
 
     def sample(self, n: int, *, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         """Draw ``n`` fresh inputs per task: ``X`` (T, n, d) ~ N(0, I) and labels ``y`` (T, n)."""
