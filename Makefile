@@ -15,7 +15,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 PAPERMILL := $(BIN)/papermill --cwd book -k python3 --no-progress-bar --log-level WARNING
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: help install execute book test unit nbval book-check lint clean
+.PHONY: help install execute book test unit nbval book-check lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ nbval:  ## re-execute every chapter and compare with its stored outputs
 
 book-check:  ## build the HTML from the stored outputs; any warning fails
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+bench: install  ## time one pretraining round against the matmul rate and a peer implementation
+	cd tests && ../$(BIN)/python bench_pretrain.py --json ../_build/bench.json
 
 clean:  ## remove the built book and caches (not .venv)
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -42,7 +42,7 @@ __all__ = [
 
 ALGORITHMS = ("heads_first", "simultaneous", "random_heads")
 TASK_BLOCK = 16  # tasks that share one random stream; chunks are whole blocks
-_CHUNK_BYTES = 64 * 2**20  # working memory of one chunk by default: small chunks stay in cache
+_CHUNK_BYTES = 16 * 2**20  # working memory of one chunk by default: small chunks stay in cache
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ def pretrain(
     adapted). Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
     ``s = draw_data_seed(generator)``; with ``resample=False`` every round reuses round 0's.
     ``chunk_tasks`` bounds how many tasks are held in memory at once (rounded up to a multiple
-    of ``TASK_BLOCK``); by default a chunk uses about 64 MiB.
+    of ``TASK_BLOCK``); by default a chunk uses about 16 MiB (at least one block).
     """
     n1, n2 = check_int("n1", n1), check_int("n2", n2)
     lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
