@@ -15,7 +15,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 PAPERMILL := $(BIN)/papermill --cwd book -k python3 --no-progress-bar --log-level WARNING
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: help install execute book test unit nbval book-check lint bench clean
+.PHONY: help install execute run book test unit nbval book-check lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ execute: install  ## re-execute every chapter in place (papermill), at its defau
 	  $(PAPERMILL) $$nb $$out; \
 	  mv $$out $$nb; \
 	done
+
+run: install  ## re-run one chapter with overrides: make run CHAPTER=03_theorem PARAMS="-p d 60"
+	test -n "$(CHAPTER)" || { echo "CHAPTER is required, e.g. CHAPTER=01_setup"; exit 2; }
+	mkdir -p _build/runs
+	$(PAPERMILL) book/$(CHAPTER).ipynb _build/runs/$(CHAPTER).ipynb $(PARAMS)
+	@echo "wrote _build/runs/$(CHAPTER).ipynb"
 
 book: execute  ## execute every chapter, then build the HTML book into _build/html
 	$(BIN)/jupyter-book build . $(JB_FLAGS)

@@ -24,7 +24,7 @@ Notation (the same in the book and in the code):
 from .cache import ResultCache, code_version, default_cache
 from .contrastive import kernel_contrastive_loss, pseudo_contrastive_loss
 from .errors import ParameterError, check_choice, check_float, check_int
-from .experiments import Config, Result, draw_problem, run, stream, sweep
+from .experiments import Config, Result, draw_problem, process_pool, run, stream, sweep
 from .losses import LOSSES, Loss, get_loss
 from .metrics import coverage, energy_fraction, leakage, subspace_distance
 from .network import Network, features, init_network
@@ -97,6 +97,7 @@ __all__ = [
     "population_W1",
     "pretrain",
     "pretraining_batches",
+    "process_pool",
     "pseudo_contrastive_loss",
     "register_family",
     "representation_gradient",

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["publish", "publish_figure", "publish_parameters"]
+__all__ = [
+    "chapter_notebooks",
+    "papermill_commands",
+    "parameter_tables",
+    "publish",
+    "publish_figure",
+    "publish_parameters",
+    "run_time_table",
+]
 
 
 def publish(name: str, value, digits: int | None = None) -> None:
@@ -39,3 +47,59 @@ def publish_parameters(**parameters) -> None:
     """Glue every parameter as the string ``<name>_txt``, for captions that state parameters."""
     for name, value in parameters.items():
         publish(f"{name}_txt", str(value))
+
+
+def chapter_notebooks(folder=".") -> list:
+    """Return the chapter notebooks of the book in ``folder``, in order (``NN_name.ipynb``)."""
+    from pathlib import Path
+
+    return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def _title(notebook) -> str:
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    first = next(c.source for c in cells if c.cell_type == "markdown")
+    return first.splitlines()[0].lstrip("# ").strip()
+
+
+def run_time_table(folder=".") -> str:
+    """Return a Markdown table of each chapter's last execution (papermill's metadata)."""
+    import nbformat
+
+    rows, total = [], 0.0
+    for path in chapter_notebooks(folder):
+        meta = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        duration = meta.get("duration")
+        total += duration or 0.0
+        when = (meta.get("end_time") or "never")[:19].replace("T", " ")
+        shown = f"{duration:.1f}" if duration is not None else "not executed"
+        rows.append(f"| {path.stem} | {_title(path)} | {shown} | {when} UTC |")
+    head = "| notebook | chapter | wall time (s) | executed |\n|---|---|---:|---|\n"
+    return head + "\n".join(rows) + f"\n| **all chapters** | | **{total:.1f}** | |\n"
+
+
+def parameter_tables(folder=".") -> str:
+    """Return Markdown tables of every chapter's parameters (read by papermill's inspector)."""
+    import papermill
+
+    parts = []
+    for path in chapter_notebooks(folder):
+        parameters = papermill.inspect_notebook(str(path))
+        rows = [
+            f"| `{name}` | {p['inferred_type_name']} | `{p['default']}` | {p['help']} |"
+            for name, p in parameters.items()
+        ]
+        table = "| parameter | type | default | meaning |\n|---|---|---|---|\n" + "\n".join(rows)
+        parts.append(f"**{_title(path)}** (`{path.name}`)\n\n{table}\n")
+    return "\n".join(parts)
+
+
+def papermill_commands(folder=".") -> str:
+    """Return the commands that re-run each chapter into ``_build/runs`` (a Markdown code block)."""
+    lines = [
+        f".venv/bin/papermill book/{path.name} _build/runs/{path.name} --cwd book -k python3"
+        for path in chapter_notebooks(folder)
+    ]
+    return "```bash\n" + "\n".join(lines) + "\n```\n"

@@ -93,6 +93,16 @@ def test_sweep_order_and_executor():
     assert all(same(a, b) for a, b in zip(serial, parallel, strict=True))
 
 
+def test_sweep_in_a_process_pool_agrees_with_serial():
+    grid = dict(T=[10, 20], seed=[0, 1])
+    serial = mtrl.sweep(SMALL, cache=None, **grid)
+    with mtrl.process_pool(2) as pool:
+        pooled = mtrl.sweep(SMALL, executor=pool, cache=None, **grid)
+    for a, b in zip(serial, pooled, strict=True):
+        assert a.config == b.config
+        torch.testing.assert_close(a.W, b.W, rtol=1e-5, atol=1e-8)
+
+
 BAD = [
     (dict(r=12, d=10), r"r must be <= d, got r=12, d=10"),
     (dict(d=0), r"d must be an integer >= 1, got d=0"),
