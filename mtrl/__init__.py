@@ -23,13 +23,28 @@ Notation (the same in the book and in the code):
 
 from .cache import ResultCache, code_version, default_cache
 from .contrastive import kernel_contrastive_loss, pseudo_contrastive_loss
+from .downstream import (
+    PROBES,
+    Downstream,
+    Probe,
+    downstream_accuracy,
+    fit_probe,
+    orthogonal_halfspaces,
+    probe_features,
+)
 from .errors import ParameterError, check_choice, check_float, check_int
 from .experiments import Config, Result, draw_problem, process_pool, run, stream, sweep
 from .losses import LOSSES, Loss, get_loss
 from .metrics import coverage, energy_fraction, leakage, subspace_distance
 from .network import Network, features, init_network
 from .plotting import use_theme
-from .population import heuristic_leakage, population_W1, rho
+from .population import (
+    heuristic_leakage,
+    linear_coefficient,
+    odd_task_population_W1,
+    population_W1,
+    rho,
+)
 from .pretrain import (
     ALGORITHMS,
     TASK_BLOCK,
@@ -60,14 +75,17 @@ __all__ = [
     "ALGORITHMS",
     "FAMILIES",
     "LOSSES",
+    "PROBES",
     "TASK_BLOCK",
     "Batches",
     "Config",
+    "Downstream",
     "KernelEstimate",
     "Loss",
     "Network",
     "ParameterError",
     "PretrainResult",
+    "Probe",
     "Result",
     "ResultCache",
     "TaskFamily",
@@ -80,12 +98,14 @@ __all__ = [
     "code_version",
     "coverage",
     "default_cache",
+    "downstream_accuracy",
     "draw_data_seed",
     "draw_problem",
     "draw_subspace",
     "draw_tasks",
     "energy_fraction",
     "features",
+    "fit_probe",
     "get_loss",
     "head_gradient",
     "heuristic_leakage",
@@ -94,9 +114,13 @@ __all__ = [
     "label_kernel",
     "label_kernel_monte_carlo",
     "leakage",
+    "linear_coefficient",
+    "odd_task_population_W1",
+    "orthogonal_halfspaces",
     "population_W1",
     "pretrain",
     "pretraining_batches",
+    "probe_features",
     "process_pool",
     "pseudo_contrastive_loss",
     "register_family",

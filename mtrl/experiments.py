@@ -28,7 +28,7 @@ from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
 __all__ = ["Config", "Result", "draw_problem", "process_pool", "run", "stream", "sweep"]
 
 EXPERIMENT_ALGORITHMS = (*ALGORITHMS, "single_task", "random_features")
-_STREAMS = ("subspace", "tasks", "init", "data")
+_STREAMS = ("subspace", "tasks", "init", "data", "downstream")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -122,7 +122,8 @@ class Result:
 
 
 def stream(seed: int, name: str, device="cpu") -> torch.Generator:
-    """Return the generator of the named stream (subspace, tasks, init, data) of ``seed``."""
+    """Return the generator of the named stream of ``seed``: subspace, tasks, init, data or
+    downstream (new tasks and their samples)."""
     check_choice("stream", name, _STREAMS)
     state = np.random.SeedSequence(
         check_int("seed", seed, low=0), spawn_key=(_STREAMS.index(name),)

@@ -5,6 +5,9 @@ Both are propositions or heuristics of this book, not results of the papers:
 - :func:`population_W1`: as ``n1, n2 -> infinity``, with ``b = 0``, the correlation loss and
   ``eta_w * lam = 1``, one heads-first round gives ``W_1 = (eta_a eta_w / 2 pi) W_0 M S_T M^T``
   with ``S_T = (1/T) sum_t theta_t theta_t^T`` (Proposition ``prop-population``).
+- :func:`odd_task_population_W1`: for one task whose label function is odd, the same limit is
+  ``(eta_a eta_w / 4) W_0 M v v^T M^T`` with ``v = E[f(z) z]``: rank one, whatever the family
+  (Proposition ``prop-odd-task``).
 - :func:`heuristic_leakage`: counting the sampling noise of the heads and of the gradient gives
   ``1 - E(W_1) ~ rho / (1 + rho)`` with ``rho = pi r d (1 + pi d / n1) / (T n2)`` without label
   noise, and ``rho = pi r d (q^-2 + pi d / (n1 q^4)) / (T n2)``, ``q = 1 - 2p``, with flip
@@ -16,11 +19,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from .errors import ParameterError, check_float, check_int
+from .tasks import TaskSet
 
-__all__ = ["heuristic_leakage", "population_W1", "rho"]
+__all__ = [
+    "heuristic_leakage",
+    "linear_coefficient",
+    "odd_task_population_W1",
+    "population_W1",
+    "rho",
+]
 
 
 def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: float) -> Tensor:
@@ -38,6 +49,27 @@ def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: 
     theta = tasks[:, 0, :]  # (T, r)
     S_T = theta.T @ theta / theta.shape[0]  # (r, r)
     return (eta_a * eta_w / (2 * math.pi)) * (W0 @ M) @ S_T @ M.T
+
+
+def linear_coefficient(
+    family: str, task: Tensor, *, samples: int, generator: torch.Generator
+) -> Tensor:
+    """Estimate ``v = E[f(z) z]`` (z ~ N(0, I_r)) for one task (directions, r) by Monte Carlo."""
+    samples = check_int("samples", samples, low=2)
+    z = torch.randn(1, samples, task.shape[-1], generator=generator, dtype=task.dtype)
+    y = TaskSet(torch.eye(task.shape[-1], dtype=task.dtype), task[None], family).labels(z)
+    return (y[0, :, None] * z[0]).mean(0)
+
+
+def odd_task_population_W1(
+    W0: Tensor, M: Tensor, v: Tensor, *, eta_a: float, eta_w: float
+) -> Tensor:
+    """Return ``(eta_a eta_w / 4) W0 M v v^T M^T``: one round on one task with an odd label
+    function in the population limit (``b = 0``, correlation loss, ``eta_w lam = 1``)."""
+    eta_a = check_float("eta_a", eta_a, low_open=True)
+    eta_w = check_float("eta_w", eta_w, low_open=True)
+    u = M @ v  # (d,)
+    return (eta_a * eta_w / 4) * (W0 @ u)[:, None] * u[None, :]
 
 
 def rho(*, d: int, r: int, T: int, n1: int, n2: int, p: float = 0.0) -> float:

@@ -35,6 +35,43 @@ def test_population_W1_matches_a_large_sample_round():
     assert error < 1e-2, error
 
 
+@pytest.mark.parametrize("family", ["halfspace", "majority"])
+def test_odd_task_population_W1_matches_a_large_sample_round(family):
+    """One task with an odd label function: (eta_a eta_w/4) W0 M v v^T M^T, v = E[f(z) z].
+
+    v is estimated from 4 * 10^6 latent samples (error about 5 * 10^-4); the round uses
+    n1 = n2 = 10^6 (error a few 10^-3 at d = 4); the test allows 2 * 10^-2.
+    """
+    config = mtrl.Config(
+        d=4,
+        r=2,
+        m=6,
+        T=1,
+        n1=10**6,
+        n2=10**6,
+        tau=1.0,
+        family=family,
+        loss="correlation",
+        dtype="float64",
+        seed=5,
+    )
+    tasks, net = mtrl.draw_problem(config)
+    v = mtrl.linear_coefficient(
+        family, tasks.tasks[0], samples=4 * 10**6, generator=torch.Generator().manual_seed(1)
+    )
+    exact = mtrl.odd_task_population_W1(net.W, tasks.M, v, eta_a=1.0, eta_w=1.0)
+    simulated = mtrl.run(config, cache=None).W
+    assert ((simulated - exact).norm() / exact.norm()).item() < 2e-2
+    if family == "halfspace":  # v = sqrt(2/pi) theta, and the two closed forms agree
+        theta = tasks.tasks[0, 0]
+        torch.testing.assert_close(v, (2 / torch.pi) ** 0.5 * theta, atol=2e-3, rtol=0)
+        general = mtrl.population_W1(net.W, tasks.M, tasks.tasks, eta_a=1.0, eta_w=1.0)
+        odd = mtrl.odd_task_population_W1(
+            net.W, tasks.M, (2 / torch.pi) ** 0.5 * theta, eta_a=1.0, eta_w=1.0
+        )
+        torch.testing.assert_close(odd, general, rtol=1e-12, atol=1e-14)
+
+
 def test_population_W1_lies_in_the_subspace_and_covers_like_S_T(gen):
     M = mtrl.draw_subspace(30, 3, generator=gen, dtype=torch.float64)
     W0 = torch.randn(50, 30, generator=gen, dtype=torch.float64)

@@ -1,0 +1,207 @@
+"""Downstream tasks: a linear probe on the frozen representation (Downstream chapter).
+
+The probe sees ``h(x) = relu(W_hat x + b)`` with ``W_hat`` the rows of ``W`` scaled to unit norm:
+the scale of a pretrained ``W`` is arbitrary (weight decay sets it), and a regularised probe
+should not depend on it. Optionally the biases are re-sampled, ``b_j ~ N(0, bias_scale^2)``.
+All downstream tasks share the same inputs, so one feature matrix serves them all.
+
+The probe minimises, for every task, ``(1/n) sum_i l(y_i (w^T h_i + c)) + (reg/2) ||w||^2``
+(intercept ``c`` not penalised) with the logistic loss, by damped Newton steps until the
+gradient norm is below ``tol``; or, with ``method="ridge"``, the squared loss in closed form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .errors import ParameterError, check_choice, check_float, check_int
+from .tasks import TaskSet, draw_tasks
+
+__all__ = [
+    "PROBES",
+    "Downstream",
+    "Probe",
+    "downstream_accuracy",
+    "fit_probe",
+    "orthogonal_halfspaces",
+    "probe_features",
+]
+
+PROBES = ("logistic", "ridge")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Fitted probes of ``k`` tasks: ``weights`` (k, m), ``intercepts`` (k), the Newton
+    ``iterations`` used, and the final ``gradient_norm`` (k) of each objective."""
+
+    weights: Tensor
+    intercepts: Tensor
+    iterations: int
+    gradient_norm: Tensor
+
+    def predict(self, H: Tensor) -> Tensor:
+        """Return the labels the probes give to features ``H`` (n, m): (k, n) in {-1, +1}."""
+        scores = self.weights @ H.T + self.intercepts[:, None]
+        return torch.where(scores >= 0, 1.0, -1.0).to(H.dtype)
+
+
+def probe_features(
+    W: Tensor,
+    b: Tensor,
+    X: Tensor,
+    *,
+    resample_bias: bool = False,
+    bias_scale: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Return ``relu(W_hat x + b)`` for ``X`` (n, d), with unit-norm rows ``W_hat``: (n, m).
+
+    With ``resample_bias`` the biases are drawn afresh, ``b_j ~ N(0, bias_scale^2)``
+    (``generator`` required); otherwise ``b`` is scaled with its row.
+    """
+    norms = W.norm(dim=1)
+    if not bool((norms > 0).all()):
+        raise ParameterError("W must have no zero row to be probed (a zero row is a dead neuron)")
+    if resample_bias:
+        if generator is None:
+            raise ParameterError("generator is required when resample_bias is True")
+        scale = check_float("bias_scale", bias_scale, low_open=True)
+        bias = torch.randn(W.shape[0], generator=generator, dtype=W.dtype) * scale
+    else:
+        bias = b / norms
+    return torch.relu(X @ (W / norms[:, None]).T + bias)
+
+
+def _augmented(H: Tensor) -> Tensor:
+    return torch.cat([H, torch.ones(H.shape[0], 1, dtype=H.dtype)], dim=1)  # (n, m + 1)
+
+
+def _logistic_objective(Z: Tensor, y: Tensor, theta: Tensor, reg: float) -> Tensor:
+    margins = y * (theta @ Z.T)  # (k, n)
+    penalty = 0.5 * reg * theta[:, :-1].square().sum(1)
+    return torch.nn.functional.softplus(-margins).mean(1) + penalty
+
+
+def _fit_logistic(H: Tensor, y: Tensor, reg: float, tol: float, max_iter: int) -> Probe:
+    Z = _augmented(H)  # (n, m + 1)
+    n, p = Z.shape
+    theta = torch.zeros(y.shape[0], p, dtype=H.dtype)
+    penalty = torch.full((p,), reg, dtype=H.dtype)
+    penalty[-1] = 0.0  # the intercept is not penalised
+    for iteration in range(max_iter + 1):
+        margins = y * (theta @ Z.T)
+        weight = torch.sigmoid(-margins)  # (k, n)
+        grad = -(weight * y) @ Z / n + penalty * theta  # (k, p)
+        grad_norm = grad.norm(dim=1)
+        if bool((grad_norm < tol).all()) or iteration == max_iter:
+            break
+        curvature = weight * (1 - weight) / n  # (k, n)
+        hessian = torch.einsum("kn,np,nq->kpq", curvature, Z, Z) + torch.diag(penalty)
+        hessian[:, -1, -1] += 1e-12  # keeps the intercept's block invertible on separable data
+        step = torch.linalg.solve(hessian, grad)
+        # Damped Newton: halve the step until the objective does not increase (per task).
+        current = _logistic_objective(Z, y, theta, reg)
+        t = torch.ones(y.shape[0], 1, dtype=H.dtype)
+        for _ in range(30):
+            trial = _logistic_objective(Z, y, theta - t * step, reg)
+            worse = trial > current + 1e-15 * current.abs()
+            if not bool(worse.any()):
+                break
+            t = torch.where(worse[:, None], t / 2, t)
+        theta = theta - t * step
+    return Probe(theta[:, :-1], theta[:, -1], iteration, grad_norm)
+
+
+def _fit_ridge(H: Tensor, y: Tensor, reg: float) -> Probe:
+    n, m = H.shape
+    mean_h, mean_y = H.mean(0), y.mean(1)
+    Hc = H - mean_h
+    gram = Hc.T @ Hc / n + reg * torch.eye(m, dtype=H.dtype)
+    weights = torch.linalg.solve(gram, Hc.T @ (y - mean_y[:, None]).T / n).T  # (k, m)
+    intercepts = mean_y - weights @ mean_h
+    residual = y - (weights @ H.T + intercepts[:, None])
+    grad = torch.cat([-(residual @ H) / n + reg * weights, -residual.mean(1, keepdim=True)], 1)
+    return Probe(weights, intercepts, 0, grad.norm(dim=1))
+
+
+def fit_probe(
+    H: Tensor,
+    y: Tensor,
+    *,
+    reg: float,
+    method: str = "logistic",
+    tol: float = 1e-8,
+    max_iter: int = 50,
+) -> Probe:
+    """Fit one regularised linear probe per task on shared features ``H`` (n, m), labels ``y``
+    (k, n) in {-1, +1}. ``reg > 0``; logistic probes stop when every gradient norm is below
+    ``tol`` (or after ``max_iter`` Newton steps: check ``gradient_norm``)."""
+    check_choice("method", method, PROBES)
+    reg = check_float("reg", reg, low_open=True)
+    tol = check_float("tol", tol, low_open=True)
+    max_iter = check_int("max_iter", max_iter)
+    if H.ndim != 2 or y.ndim != 2 or y.shape[1] != H.shape[0]:
+        raise ParameterError(
+            f"H must be (n, m) and y (k, n), got {tuple(H.shape)} and {tuple(y.shape)}"
+        )
+    if method == "ridge":
+        return _fit_ridge(H, y, reg)
+    return _fit_logistic(H, y, reg, tol, max_iter)
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """Test ``accuracy`` (k) of the probes on ``k`` new tasks, and the fitted ``probe``."""
+
+    accuracy: Tensor
+    probe: Probe
+
+
+def downstream_accuracy(
+    W: Tensor,
+    b: Tensor,
+    M: Tensor,
+    *,
+    family: str,
+    n_down: int,
+    n_test: int,
+    num_tasks: int,
+    reg: float,
+    method: str = "logistic",
+    resample_bias: bool = False,
+    tasks: Tensor | None = None,
+    generator: torch.Generator,
+) -> Downstream:
+    """Fit probes on ``n_down`` samples of ``num_tasks`` new tasks and test on ``n_test`` more.
+
+    The new tasks are drawn from ``family`` with ``generator`` unless ``tasks``
+    (num_tasks, directions, r) are given (e.g. directions orthogonal to what was pretrained).
+    """
+    n_down, n_test = check_int("n_down", n_down), check_int("n_test", n_test)
+    num_tasks = check_int("num_tasks", num_tasks)
+    if tasks is None:
+        tasks = draw_tasks(family, num_tasks, M.shape[1], generator=generator, dtype=M.dtype)
+    truth = TaskSet(M, tasks, family)
+    X = torch.randn(n_down + n_test, M.shape[0], generator=generator, dtype=M.dtype)
+    y = truth.labels((X @ M).expand(truth.T, -1, -1))  # (k, n_down + n_test)
+    H = probe_features(W, b, X, resample_bias=resample_bias, generator=generator)
+    probe = fit_probe(H[:n_down], y[:, :n_down], reg=reg, method=method)
+    accuracy = (probe.predict(H[n_down:]) == y[:, n_down:]).to(M.dtype).mean(1)
+    return Downstream(accuracy, probe)
+
+
+def orthogonal_halfspaces(direction: Tensor, num_tasks: int, *, generator) -> Tensor:
+    """Draw halfspace tasks (num_tasks, 1, r) uniformly among directions orthogonal to
+    ``direction`` (r)."""
+    if direction.shape[0] < 2:
+        raise ParameterError(f"orthogonal directions need r >= 2, got r={direction.shape[0]}")
+    u = direction / direction.norm()
+    theta = torch.randn(
+        check_int("num_tasks", num_tasks), u.shape[0], generator=generator, dtype=u.dtype
+    )
+    theta = theta - (theta @ u)[:, None] * u
+    return (theta / theta.norm(dim=1, keepdim=True))[:, None, :]
