@@ -100,7 +100,7 @@ def _fit_logistic(H: Tensor, y: Tensor, reg: float, tol: float, max_iter: int) -
         if bool((grad_norm < tol).all()) or iteration == max_iter:
             break
         curvature = weight * (1 - weight) / n  # (k, n)
-        hessian = torch.einsum("kn,np,nq->kpq", curvature, Z, Z) + torch.diag(penalty)
+        hessian = (Z.T * curvature[:, None, :]) @ Z + torch.diag(penalty)  # (k, p, p)
         hessian[:, -1, -1] += 1e-12  # keeps the intercept's block invertible on separable data
         step = torch.linalg.solve(hessian, grad)
         # Damped Newton: halve the step until the objective does not increase (per task).
@@ -139,7 +139,8 @@ def fit_probe(
 ) -> Probe:
     """Fit one regularised linear probe per task on shared features ``H`` (n, m), labels ``y``
     (k, n) in {-1, +1}. ``reg > 0``; logistic probes stop when every gradient norm is below
-    ``tol`` (or after ``max_iter`` Newton steps: check ``gradient_norm``)."""
+    ``tol`` (or after ``max_iter`` Newton steps: check ``gradient_norm``). The default ``tol``
+    needs float64 inputs; in float32, gradient norms below about 1e-6 are not resolved."""
     check_choice("method", method, PROBES)
     reg = check_float("reg", reg, low_open=True)
     tol = check_float("tol", tol, low_open=True)
@@ -188,9 +189,11 @@ def downstream_accuracy(
     truth = TaskSet(M, tasks, family)
     X = torch.randn(n_down + n_test, M.shape[0], generator=generator, dtype=M.dtype)
     y = truth.labels((X @ M).expand(truth.T, -1, -1))  # (k, n_down + n_test)
-    H = probe_features(W, b, X, resample_bias=resample_bias, generator=generator)
+    # The probe is small: fit it in float64, where a gradient tolerance of 1e-8 is attainable.
+    H = probe_features(W, b, X, resample_bias=resample_bias, generator=generator).double()
+    y = y.double()
     probe = fit_probe(H[:n_down], y[:, :n_down], reg=reg, method=method)
-    accuracy = (probe.predict(H[n_down:]) == y[:, n_down:]).to(M.dtype).mean(1)
+    accuracy = (probe.predict(H[n_down:]) == y[:, n_down:]).double().mean(1)
     return Downstream(accuracy, probe)
 
 
