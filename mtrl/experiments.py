@@ -132,21 +132,24 @@ def stream(seed: int, name: str, device="cpu") -> torch.Generator:
 
 
 def draw_problem(config: Config, device="cpu") -> tuple[TaskSet, Network]:
-    """Draw the ground truth and the initial network of ``config`` from its seed."""
+    """Draw the ground truth and the initial network of ``config`` from its seed.
+
+    They are drawn on the CPU and then moved to ``device``, so a seed gives the same problem on
+    every device.
+    """
     dtype, s = _DTYPES[config.dtype], config.seed
-    M = draw_subspace(config.d, config.r, generator=stream(s, "subspace", device), dtype=dtype)
-    tasks = draw_tasks(
-        config.family, config.T, config.r, generator=stream(s, "tasks", device), dtype=dtype
-    )
+    M = draw_subspace(config.d, config.r, generator=stream(s, "subspace"), dtype=dtype)
+    tasks = draw_tasks(config.family, config.T, config.r, generator=stream(s, "tasks"), dtype=dtype)
     net = init_network(
         d=config.d,
         m=config.m,
         T=config.T,
         tau=config.tau,
         beta=config.beta,
-        generator=stream(s, "init", device),
+        generator=stream(s, "init"),
         dtype=dtype,
     )
+    net = net.replace(W=net.W.to(device), b=net.b.to(device), A=net.A.to(device))
     return TaskSet(M.to(device), tasks.to(device), config.family, config.p), net
 
 
@@ -171,7 +174,7 @@ def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network, device) -> 
         eta_w=config.eta_w,
         lam=config.lam,
         resample=config.resample,
-        generator=stream(config.seed, "data", device),
+        generator=stream(config.seed, "data"),  # CPU: only draws the seed of the block streams
     )
     return result.W_rounds
 
