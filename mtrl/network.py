@@ -29,10 +29,6 @@ class Network:
         """Return a copy with some parameters replaced."""
         return replace(self, **changes)
 
-    def outputs(self, X: Tensor) -> Tensor:
-        """Return every task's output on its own inputs: ``X`` (T, n, d) -> (T, n)."""
-        return torch.einsum("tnm,tm->tn", features(self.W, self.b, X), self.A)
-
 
 def features(W: Tensor, b: Tensor, X: Tensor) -> Tensor:
     """Return the representation ``relu(W x + b)``: ``X`` (..., d) -> (..., m)."""
