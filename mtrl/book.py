@@ -56,26 +56,29 @@ def chapter_notebooks(folder=".") -> list:
     return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def _title(notebook) -> str:
+def _read(path):
     import nbformat
 
-    cells = nbformat.read(notebook, as_version=4).cells
-    first = next(c.source for c in cells if c.cell_type == "markdown")
+    return nbformat.read(path, as_version=4)
+
+
+def _title(notebook) -> str:
+    """Return the chapter title: the first line of the first Markdown cell of ``notebook``."""
+    first = next(c.source for c in notebook.cells if c.cell_type == "markdown")
     return first.splitlines()[0].lstrip("# ").strip()
 
 
 def run_time_table(folder=".") -> str:
     """Return a Markdown table of each chapter's last execution (papermill's metadata)."""
-    import nbformat
-
     rows, total = [], 0.0
     for path in chapter_notebooks(folder):
-        meta = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        notebook = _read(path)
+        meta = notebook.metadata.get("papermill", {})
         duration = meta.get("duration")
         total += duration or 0.0
         when = (meta.get("end_time") or "never")[:19].replace("T", " ")
         shown = f"{duration:.1f}" if duration is not None else "not executed"
-        rows.append(f"| {path.stem} | {_title(path)} | {shown} | {when} UTC |")
+        rows.append(f"| {path.stem} | {_title(notebook)} | {shown} | {when} UTC |")
     head = "| notebook | chapter | wall time (s) | executed |\n|---|---|---:|---|\n"
     return head + "\n".join(rows) + f"\n| **all chapters** | | **{total:.1f}** | |\n"
 
@@ -92,7 +95,7 @@ def parameter_tables(folder=".") -> str:
             for name, p in parameters.items()
         ]
         table = "| parameter | type | default | meaning |\n|---|---|---|---|\n" + "\n".join(rows)
-        parts.append(f"**{_title(path)}** (`{path.name}`)\n\n{table}\n")
+        parts.append(f"**{_title(_read(path))}** (`{path.name}`)\n\n{table}\n")
     return "\n".join(parts)
 
 

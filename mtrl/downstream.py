@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from .errors import ParameterError, check_choice, check_float, check_int
+from .network import features
 from .tasks import TaskSet, draw_tasks
 
 __all__ = [
@@ -73,7 +74,7 @@ def probe_features(
         bias = torch.randn(W.shape[0], generator=generator, dtype=W.dtype) * scale
     else:
         bias = b / norms
-    return torch.relu(X @ (W / norms[:, None]).T + bias)
+    return features(W / norms[:, None], bias, X)
 
 
 def _augmented(H: Tensor) -> Tensor:

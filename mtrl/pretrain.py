@@ -91,17 +91,20 @@ class _Layer:
         return pre.relu_().view(T, n, m)
 
 
+def _features_and_weights(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss):
+    """Return the features ``H`` (T, n, m) and the per-sample weights ``l'(u) y / n`` (T, n)."""
+    H = layer.features(X)
+    u = y * torch.bmm(H, A.unsqueeze(-1)).squeeze(-1)  # the margins y a_t^T h(x)
+    return H, loss.derivative(u) * y / X.shape[1]
+
+
 def _head_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
-    H = layer.features(X)  # (T, n, m)
-    u = y * torch.bmm(H, A.unsqueeze(-1)).squeeze(-1)  # (T, n)
-    g = loss.derivative(u) * y / X.shape[1]
+    H, g = _features_and_weights(layer, A, X, y, loss)
     return torch.bmm(g.unsqueeze(1), H).squeeze(1)  # (T, m)
 
 
 def _representation_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss):
-    H = layer.features(X)  # (T, n, m)
-    u = y * torch.bmm(H, A.unsqueeze(-1)).squeeze(-1)  # (T, n)
-    g = loss.derivative(u) * y / X.shape[1]
+    H, g = _features_and_weights(layer, A, X, y, loss)
     # C = mask * a * g with mask = 1(pre > 0); relu(pre) > 0 exactly where pre > 0, so sign_()
     # turns the features into the mask, in place. C^T X = (mask * a)^T (g * X): scaling X
     # (d wide) by g is cheaper than scaling the m-wide buffer.

@@ -7,27 +7,19 @@ import mtrl
 from mtrl.population import heuristic_leakage, population_W1, rho
 
 
+def large_sample_config(**changes) -> mtrl.Config:
+    """A small problem (d = 4) with 10^6 samples per task per step, correlation loss, float64."""
+    base = dict(d=4, r=2, m=6, n1=10**6, n2=10**6, tau=1.0, loss="correlation", dtype="float64")
+    return mtrl.Config(**{**base, **changes})
+
+
 def test_population_W1_matches_a_large_sample_round():
     """Closed-form W_1 against one round with n1 = n2 = 10^6 samples per task (float64).
 
     The sampling error of W_1 is about sqrt(d / n) times a constant of order 3, so at d = 4 and
     n = 10^6 the relative error is a few 10^-3; the test allows 10^-2.
     """
-    config = mtrl.Config(
-        d=4,
-        r=2,
-        m=6,
-        T=3,
-        n1=10**6,
-        n2=10**6,
-        tau=1.0,
-        loss="correlation",
-        eta_a=0.7,
-        eta_w=1.3,
-        lam=1 / 1.3,
-        dtype="float64",
-        seed=3,
-    )
+    config = large_sample_config(T=3, eta_a=0.7, eta_w=1.3, lam=1 / 1.3, seed=3)
     tasks, net = mtrl.draw_problem(config)
     simulated = mtrl.run(config, cache=None).W
     exact = population_W1(net.W, tasks.M, tasks.tasks, eta_a=0.7, eta_w=1.3)
@@ -42,19 +34,7 @@ def test_odd_task_population_W1_matches_a_large_sample_round(family):
     v is estimated from 4 * 10^6 latent samples (error about 5 * 10^-4); the round uses
     n1 = n2 = 10^6 (error a few 10^-3 at d = 4); the test allows 2 * 10^-2.
     """
-    config = mtrl.Config(
-        d=4,
-        r=2,
-        m=6,
-        T=1,
-        n1=10**6,
-        n2=10**6,
-        tau=1.0,
-        family=family,
-        loss="correlation",
-        dtype="float64",
-        seed=5,
-    )
+    config = large_sample_config(T=1, family=family, seed=5)
     tasks, net = mtrl.draw_problem(config)
     v = mtrl.linear_coefficient(
         family, tasks.tasks[0], samples=4 * 10**6, generator=torch.Generator().manual_seed(1)
