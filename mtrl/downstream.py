@@ -27,6 +27,7 @@ __all__ = [
     "Probe",
     "downstream_accuracy",
     "fit_probe",
+    "kernel_deviation",
     "orthogonal_halfspaces",
     "probe_features",
 ]
@@ -209,3 +210,24 @@ def orthogonal_halfspaces(direction: Tensor, num_tasks: int, *, generator) -> Te
     )
     theta = theta - (theta @ u)[:, None] * u
     return (theta / theta.norm(dim=1, keepdim=True))[:, None, :]
+
+
+def kernel_deviation(W: Tensor, b: Tensor, M: Tensor, X: Tensor, X_other: Tensor) -> float:
+    """Return how much of the probe kernel's variation is due to more than ``M^T x``.
+
+    ``K`` is the kernel matrix ``<h(x_i), h(x_j)>`` of the inputs ``X`` (n, d), with ``h`` as in
+    :func:`probe_features` (biases kept), and ``K'`` that of the same inputs with their
+    components orthogonal to ``span(M)`` taken from ``X_other`` (n, d). Over the pairs
+    ``i != j`` the result is ``||K - K'|| / ||K - mean(K)||``: zero when the kernel depends on
+    the inputs through ``M^T x`` only, about ``sqrt(2)`` when it does not depend on it at all.
+    """
+    if X.shape != X_other.shape or X.ndim != 2 or X.shape[1] != M.shape[0]:
+        raise ParameterError(
+            f"X and X_other must both be (n, d) with d={M.shape[0]}, got {tuple(X.shape)} "
+            f"and {tuple(X_other.shape)}"
+        )
+    X_swapped = X @ M @ M.T + X_other - X_other @ M @ M.T
+    H, H_swapped = probe_features(W, b, X), probe_features(W, b, X_swapped)
+    pairs = ~torch.eye(X.shape[0], dtype=torch.bool, device=X.device)
+    K, K_swapped = (H @ H.T)[pairs], (H_swapped @ H_swapped.T)[pairs]
+    return float((K - K_swapped).norm() / (K - K.mean()).norm())

@@ -9,11 +9,22 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["ParameterError", "check_choice", "check_float", "check_int"]
+__all__ = [
+    "ConvergenceError",
+    "ParameterError",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_le",
+]
 
 
 class ParameterError(ValueError):
     """A parameter is out of its range, of the wrong type, or inconsistent with another."""
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative solver did not reach its stated tolerance; the message says what to change."""
 
 
 def check_int(name: str, value: object, *, low: int = 1) -> int:
@@ -52,3 +63,11 @@ def check_choice(name: str, value: object, choices) -> str:
     if value not in choices:
         raise ParameterError(f"{name} must be one of {sorted(choices)}, got {name}={value!r}")
     return value
+
+
+def check_le(name: str, value, bound_name: str, bound) -> None:
+    """Raise ``ParameterError`` unless ``value <= bound``, naming both: ``r must be <= d``."""
+    if not value <= bound:
+        raise ParameterError(
+            f"{name} must be <= {bound_name}, got {name}={value}, {bound_name}={bound}"
+        )

@@ -112,3 +112,16 @@ def test_probe_validates():
         mtrl.fit_probe(H, y, reg=1.0, method="svm")
     with pytest.raises(mtrl.ParameterError, match="H must be"):
         mtrl.fit_probe(H, torch.ones(2, 5), reg=1.0)
+
+
+def test_kernel_deviation_is_zero_in_the_subspace_and_positive_outside():
+    g = torch.Generator().manual_seed(0)
+    M = mtrl.draw_subspace(20, 3, generator=g, dtype=torch.float64)
+    X, X_other = (torch.randn(50, 20, generator=g, dtype=torch.float64) for _ in range(2))
+    W_in = torch.randn(30, 3, generator=g, dtype=torch.float64) @ M.T
+    b = torch.randn(30, generator=g, dtype=torch.float64)
+    assert mtrl.kernel_deviation(W_in, b, M, X, X_other) < 1e-12
+    W_out = W_in + 0.3 * torch.randn(30, 20, generator=g, dtype=torch.float64)
+    assert mtrl.kernel_deviation(W_out, b, M, X, X_other) > 0.01
+    with pytest.raises(mtrl.ParameterError, match="X_other"):
+        mtrl.kernel_deviation(W_in, b, M, X, X_other[:10])

@@ -1,0 +1,114 @@
+"""Every chapter rejects malformed parameters through papermill, fast, naming the parameter,
+before anything is written to the result cache."""
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+# chapter: [(parameters, the name the error must mention), ...]
+BAD = {
+    "01_setup": [
+        ({"d": 0}, "d"),
+        ({"r": 500}, "r must be <= d"),
+        ({"loss": "squared"}, "loss"),
+        ({"tau": -0.1}, "tau"),
+        ({"n1": 2.5}, "n1"),
+        ({"seeds": 0}, "seeds"),
+        ({"kernel_pairs": 0}, "kernel_pairs"),
+    ],
+    "02_mechanism": [
+        ({"m": 0}, "m"),
+        ({"T_max": 0}, "T_max"),
+        ({"T_points": 1}, "T_points"),
+        ({"pairs": 3}, "pairs"),
+        ({"identity_tasks": -1}, "identity_tasks"),
+    ],
+    "03_theorem": [
+        ({"d_small": 2}, "r must be <= d_small"),
+        ({"loss": "hinge2"}, "loss"),
+        ({"seeds": 1}, "seeds"),
+        ({"n_max": 0}, "n_max"),
+        ({"rounds_max": -2}, "rounds_max"),
+    ],
+    "04_single_task": [
+        ({"budget_min": 0}, "budget_min"),
+        ({"budget_points": 1}, "budget_points"),
+        ({"draws": 1}, "draws"),
+        ({"tau": 0.0}, "tau"),
+        ({"seed": -1}, "seed"),
+    ],
+    "05_downstream": [
+        ({"reg": -1.0}, "reg"),
+        ({"target": 1.5}, "target"),
+        ({"d_min": 2}, "r must be <= d_min"),
+        ({"n_test": 0}, "n_test"),
+        ({"down_tasks": 0}, "down_tasks"),
+    ],
+    "06_kernel_regime": [
+        ({"lam_1d": 0.0}, "lam_1d"),
+        ({"tasks_1d": 1}, "tasks_1d"),
+        ({"tol": 2.0}, "tol"),
+        ({"seeds": 1}, "seeds"),
+        ({"width_2d": 0}, "width_2d"),
+        ({"bridge_d": 2}, "bridge_d"),
+    ],
+}
+CASES = [(chapter, params, name) for chapter, rows in BAD.items() for params, name in rows]
+
+
+def _run(case, out_dir, cache):
+    """Run papermill on one case in its own process; return the error output of the failing
+    cell (``ename``, ``evalue``, execution count) or ``None`` if the chapter ran through."""
+    chapter, params, _ = case
+    out = out_dir / f"{chapter}-{'-'.join(params)}.ipynb"
+    args = [sys.executable, "-m", "papermill", str(BOOK / f"{chapter}.ipynb"), str(out)]
+    args += ["--cwd", str(BOOK), "--no-progress-bar"]
+    for name, value in params.items():
+        args += ["-p", name, str(value)]
+    env = {**os.environ, "MTRL_CACHE": str(cache)}
+    subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    for cell in nbformat.read(out, 4).cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return output["ename"], output["evalue"], cell.get("execution_count")
+    return None
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """Run every case once (two at a time), all with one fresh, initially empty cache."""
+    tmp = tmp_path_factory.mktemp("bad-inputs")
+    cache = tmp / "cache"
+    with ThreadPoolExecutor(2) as pool:
+        errors = list(pool.map(lambda c: _run(c, tmp, cache), CASES))
+    return dict(zip(map(repr, CASES), errors, strict=True)), cache
+
+
+def test_at_least_thirty_inputs_and_every_chapter():
+    assert len(CASES) >= 30
+    assert set(BAD) == {p.stem for p in BOOK.glob("[0-9][0-9]_*.ipynb")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}")
+def test_chapter_rejects_bad_parameter(case, outcomes):
+    errors, _ = outcomes
+    error = errors[repr(case)]
+    assert error is not None, f"{case[0]} accepted {case[1]}"
+    ename, evalue, count = error
+    assert ename == "ParameterError", (ename, evalue)
+    assert case[2] in evalue, evalue
+    # it failed in the validation cell (after the parameters and the injected ones), before
+    # any computation
+    assert count <= 3, (count, evalue)
+
+
+def test_nothing_was_written_to_the_cache(outcomes):
+    _, cache = outcomes
+    assert not cache.exists() or not any(cache.iterdir())

@@ -1,0 +1,148 @@
+"""Multi-output ReLU networks with the representational cost: certificate, training, kernel."""
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from mtrl.errors import ConvergenceError, ParameterError
+from mtrl.interpolation import connect_the_dots, penalized_optimum
+from mtrl.kernel_regime import (
+    ReluNetwork,
+    affine_projector,
+    certificate,
+    fit_multitask,
+    init_relu_networks,
+    kernel_solution,
+    max_correlation,
+)
+
+D64 = torch.float64
+X1 = torch.tensor([-2.0, -1, 0, 1, 2], dtype=D64)[:, None]
+Y1 = torch.tensor([1.0, 0, 0.2, 1, 3], dtype=D64)  # a convex run: single-task non-unique
+
+
+def _square_data():
+    s = torch.tensor([[1.0, 1], [1, -1], [-1, 1], [-1, -1]], dtype=D64)
+    return torch.cat([s, 0.5 * s]), torch.cat([torch.zeros(4), torch.ones(4)]).to(D64)
+
+
+def _random_U(X, T, S=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return affine_projector(X) @ torch.randn(S, X.shape[0], T, generator=g, dtype=D64)
+
+
+def test_max_correlation_is_the_supremum_over_a_dense_search():
+    # d = 1: every knot position on a fine grid
+    U = _random_U(X1, 3)
+    value, w, b = max_correlation(X1, U)
+    knots = torch.linspace(-3, 3, 6001, dtype=D64)
+    H = torch.relu(X1.T - knots[:, None])  # (knots, N), w = 1
+    dense = torch.einsum("cn,snt->sct", H, U).norm(dim=2).amax(1)
+    assert bool((value >= dense - 1e-12).all()) and torch.allclose(value, dense, rtol=1e-9)
+    # d = 2: directions and offsets on a fine grid never exceed it, and come close
+    X, _ = _square_data()
+    X = X + 0.05 * torch.randn(X.shape, generator=torch.Generator().manual_seed(3), dtype=D64)
+    U = _random_U(X, 4)
+    value, w, b = max_correlation(X, U)
+    angles = torch.linspace(0, 2 * math.pi, 1441, dtype=D64)[:-1]
+    dirs = torch.stack([angles.cos(), angles.sin()], 1)
+    offsets = torch.linspace(-2, 2, 801, dtype=D64)
+    Z = (X @ dirs.T)[None] + offsets[:, None, None]  # (offsets, N, directions)
+    dense = torch.einsum("onc,snt->soct", torch.relu(Z), U).norm(dim=3).flatten(1).amax(1)
+    assert bool((value >= dense - 1e-12).all()) and bool((dense >= 0.995 * value).all())
+    h = torch.relu(X @ w[..., None] + b[:, None, None])[..., 0]  # the maximising neurons
+    attained = torch.einsum("sn,snt->st", h, U)
+    assert torch.allclose(attained.norm(dim=1), value, rtol=1e-12)
+    assert torch.allclose(w.norm(dim=1), torch.ones(3, dtype=D64))
+
+
+def test_certificate_bounds_every_network_and_the_exact_optimum():
+    lam = 1e-2
+    Y = torch.stack([Y1, torch.tensor([0.3, -1.0, 0.5, 2.0, -0.4], dtype=D64)], 1)
+    opt = penalized_optimum(X1[:, 0], Y, lam)
+    for seed in range(5):  # weak duality for untrained networks
+        net = init_relu_networks(X1, 2, 10, [seed], init_scale=3.0)
+        objective, bound = certificate(X1, Y, net, lam)
+        assert bound.item() <= opt.objective + 1e-12 <= objective.item() + 2e-12
+    fit = fit_multitask(X1, Y, lam, init_relu_networks(X1, 2, 20, [0, 1]), tol=1e-6)
+    objective, bound = certificate(X1, Y, fit.network, lam)
+    assert torch.allclose(objective, fit.objective, rtol=1e-10)
+    assert bool((bound <= opt.objective + 1e-12).all())
+    assert bool(((objective - opt.objective) <= 1e-6 * opt.objective).all())
+    assert bool((fit.gap <= 1e-6).all())
+
+
+def test_multitask_fits_agree_and_single_task_fits_differ():
+    lam, grid = 1e-3, torch.linspace(-2, 2, 401, dtype=D64)
+    y2 = torch.tensor([0.3, -1.0, 0.5, 2.0, -0.4], dtype=D64)
+    cases = {"single": Y1[:, None], "multi": torch.stack([Y1, y2], 1)}
+    fits = {
+        k: fit_multitask(X1, Y, lam, init_relu_networks(X1, Y.shape[1], 20, [0, 1, 2]), tol=1e-6)
+        for k, Y in cases.items()
+    }
+    opt = penalized_optimum(X1[:, 0], cases["multi"], lam)
+    F = fits["multi"].network(grid[:, None])
+    assert (F - connect_the_dots(X1[:, 0], opt.Yhat, grid)).abs().max() < 1e-4
+    assert (F[0] - F[1]).abs().max() < 1e-4
+    F = fits["single"].network(grid[:, None])
+    spread = max((F[i] - F[j]).abs().max() for i, j in itertools.combinations(range(3), 2))
+    assert spread > 0.05
+    opt1 = penalized_optimum(X1[:, 0], cases["single"], lam)
+    assert bool(((fits["single"].objective - opt1.objective) <= 1e-6 * opt1.objective).all())
+
+
+def test_fits_are_deterministic_and_seeded():
+    X, y = _square_data()
+    nets = [init_relu_networks(X, 1, 30, [4, 5]) for _ in range(2)]
+    assert torch.equal(nets[0].W, nets[1].W) and torch.equal(nets[0].V, nets[1].V)
+    assert not torch.equal(nets[0].W[0], nets[0].W[1])
+    a, b = (fit_multitask(X, y[:, None], 1e-2, n, tol=1e-3) for n in nets)
+    assert torch.equal(a.network.V, b.network.V) and a.steps == b.steps
+    one = init_relu_networks(X, 1, 30, [5])
+    assert torch.equal(one.W[0], nets[0].W[1])  # a seed's draw does not depend on the others
+
+
+def test_kernel_solution_solves_the_weighted_ridge_problem():
+    X, y = _square_data()
+    g = torch.Generator().manual_seed(0)
+    W = torch.nn.functional.normalize(torch.randn(2, 40, 2, generator=g, dtype=D64), dim=2)
+    b = torch.rand(2, 40, generator=g, dtype=D64) - 0.5
+    V = torch.randn(2, 40, 5, generator=g, dtype=D64)
+    V[:, :5] = 0  # dead neurons take no part
+    zeros = torch.zeros
+    net = ReluNetwork(W, b, V, zeros(2, 5, 2, dtype=D64), zeros(2, 5, dtype=D64))
+    lam = 0.1
+    sol = kernel_solution(X, y, net, lam)
+    assert bool((sol.V[:, :5] == 0).all())
+    v = sol.V[..., 0].requires_grad_(True)
+    Phi = torch.relu(X @ W.transpose(1, 2) + b[:, None, :])
+    gamma = 1 / V.norm(dim=2).clamp_min(1e-300)
+    resid = affine_projector(X) @ (y - (Phi @ v[..., None])[..., 0]).T
+    alive = V.norm(dim=2) > 0
+    objective = 0.5 * (resid**2).sum() + lam / 2 * (gamma * v**2 * alive).sum()
+    (grad,) = torch.autograd.grad(objective, v)
+    assert (grad * alive).abs().max() < 1e-10
+    # the affine part is the least-squares one: what is left is orthogonal to affine functions
+    left = y - sol(X)[..., 0]
+    P = affine_projector(X)
+    assert torch.allclose(left @ P, left, atol=1e-12)
+
+
+def test_bad_inputs_fail_fast():
+    net = init_relu_networks(X1, 1, 5, [0])
+    with pytest.raises(ParameterError, match="d = 1 or 2"):
+        fit_multitask(torch.zeros(5, 3, dtype=D64), Y1[:, None], 0.1, net)
+    with pytest.raises(ParameterError, match="distinct"):
+        fit_multitask(torch.zeros(5, 1, dtype=D64), Y1[:, None], 0.1, net)
+    with pytest.raises(ParameterError, match="lam"):
+        fit_multitask(X1, Y1[:, None], -1.0, net)
+    with pytest.raises(ParameterError, match="tol"):
+        fit_multitask(X1, Y1[:, None], 0.1, net, tol=0.0)
+    with pytest.raises(ParameterError, match="must agree"):
+        fit_multitask(X1, torch.zeros(5, 2, dtype=D64), 0.1, net)
+    with pytest.raises(ParameterError, match="seeds"):
+        init_relu_networks(X1, 1, 5, [])
+    with pytest.raises(ConvergenceError, match="max_steps"):
+        fit_multitask(X1, Y1[:, None], 1e-4, net, tol=1e-12, max_steps=3, check_every=1)
