@@ -15,7 +15,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 PAPERMILL := $(BIN)/papermill --cwd book -k python3 --no-progress-bar --log-level WARNING
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: help install execute run book test unit nbval book-check lint bench clean
+.PHONY: help install execute run book test unit nbval book-check browser-check pdf lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,26 +38,32 @@ $(MATHJAX):
 	cp "$$tmp"/package/LICENSE book/_static/mathjax.tmp/ && \
 	rm -rf book/_static/mathjax && mv book/_static/mathjax.tmp book/_static/mathjax
 
+# `execute` also exports every figure (PDF, PNG, SVG and a provenance record) to FIGURES and
+# writes their manifest; `run` exports the figures of a re-run apart, into _build/runs/figures.
+FIGURES := book/_static/figures
+
 execute: install  ## re-execute every chapter in place (papermill), at its default parameters
 	mkdir -p _build/executed
 	for nb in $(NOTEBOOKS); do \
 	  out=_build/executed/$$(basename $$nb); \
 	  echo "executing $$nb"; \
-	  $(PAPERMILL) $$nb $$out; \
+	  MTRL_FIGURES=$(CURDIR)/$(FIGURES) MTRL_CHAPTER=$$(basename $$nb .ipynb) $(PAPERMILL) $$nb $$out; \
 	  mv $$out $$nb; \
 	done
+	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.write_manifest('book'))"
 
 run: install  ## re-run one chapter with overrides: make run CHAPTER=03_theorem PARAMS="-p d 60"
 	test -n "$(CHAPTER)" || { echo "CHAPTER is required, e.g. CHAPTER=01_setup"; exit 2; }
 	mkdir -p _build/runs
-	$(PAPERMILL) book/$(CHAPTER).ipynb _build/runs/$(CHAPTER).ipynb $(PARAMS)
-	@echo "wrote _build/runs/$(CHAPTER).ipynb"
+	MTRL_FIGURES=$(CURDIR)/_build/runs/figures MTRL_CHAPTER=$(CHAPTER) \
+	  $(PAPERMILL) book/$(CHAPTER).ipynb _build/runs/$(CHAPTER).ipynb $(PARAMS)
+	@echo "wrote _build/runs/$(CHAPTER).ipynb and its figures in _build/runs/figures"
 
 book: execute  ## execute every chapter, then build the HTML book into _build/html
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "open _build/html/index.html"
 
-test: install lint unit nbval book-check  ## everything CI runs: lint, unit tests, nbval, strict book build
+test: install lint unit nbval book-check browser-check  ## everything CI runs: lint, unit tests, nbval, strict build, browser check
 
 lint:
 	$(BIN)/ruff check .
@@ -72,6 +78,17 @@ nbval:  ## re-execute every chapter and compare with its stored outputs
 
 book-check:  ## build the HTML from the stored outputs; any warning fails
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+# Headless Chromium from Debian, installed on first use (root), to look at the book as a reader.
+CHROMIUM = command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+browser-check: book-check  ## open every built page in headless Chromium: math, images, links, glue
+	$(CHROMIUM)
+	$(BIN)/python tests/browser_check.py _build/html
+
+pdf: book-check  ## print the built book, page by page in the order of _toc.yml, to _build/mtrl.pdf
+	$(CHROMIUM)
+	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.print_pdf('_build/html', '_build/mtrl.pdf'))"
 
 bench: install  ## time one pretraining round against the matmul rate and a peer implementation
 	cd tests && ../$(BIN)/python bench_pretrain.py --json ../_build/bench.json

@@ -7,6 +7,7 @@ Results are cached on disk under a hash of the config and of the code (see :mod:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import os
@@ -221,6 +222,7 @@ def sweep(
     *,
     executor: Executor | None = None,
     cache: ResultCache | str | None = "default",
+    progress: bool | None = None,
     **grid,
 ) -> list[Result]:
     """Run ``base`` at every point of the Cartesian ``grid`` (field name -> list of values).
@@ -229,7 +231,8 @@ def sweep(
     validated) before anything runs. With an ``executor`` (any ``concurrent.futures.Executor``,
     or an object with the same ``submit``/``result``, see the Reproduce page) the points run
     there; otherwise one after another in this process, where each point's GEMMs already use
-    every core.
+    every core. ``progress`` shows a progress bar (``tqdm``, a widget in notebooks); by default
+    only when ``$MTRL_PROGRESS`` is ``1``, so that executed chapters store no progress output.
     """
     names = list(grid)
     values = [list(grid[n]) for n in names]
@@ -237,10 +240,18 @@ def sweep(
         if not vals:
             raise ParameterError(f"grid values of {name} must be a non-empty list, got {vals!r}")
     configs = [base.replace(**dict(zip(names, c, strict=True))) for c in itertools.product(*values)]
+    if progress is None:
+        progress = os.environ.get("MTRL_PROGRESS") == "1"
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = functools.partial(tqdm, total=len(configs), desc="sweep", unit="run")
+    else:
+        bar = iter
     if executor is None:
-        return [run(c, cache=cache) for c in configs]
+        return [run(c, cache=cache) for c in bar(configs)]
     futures = [executor.submit(run, c, cache=cache) for c in configs]
-    return [f.result() for f in futures]
+    return [f.result() for f in bar(futures)]
 
 
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:

@@ -145,3 +145,13 @@ def test_library_functions_validate_too(gen):
         SMALL.replace(width=3)
     with pytest.raises(mtrl.ParameterError, match="grid values of T must be a non-empty list"):
         mtrl.sweep(SMALL, T=[])
+
+
+def test_sweep_progress_bar_is_opt_in(capsys, monkeypatch):
+    monkeypatch.delenv("MTRL_PROGRESS", raising=False)
+    mtrl.sweep(SMALL, seed=[0, 1], cache=None)
+    assert "sweep" not in capsys.readouterr().err
+    monkeypatch.setenv("MTRL_PROGRESS", "1")
+    mtrl.sweep(SMALL, seed=[0, 1], cache=None)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "2/2" in err

@@ -1,0 +1,78 @@
+"""The book helpers: figure export with provenance, the manifest, the citation table."""
+
+import json
+
+import matplotlib.pyplot as plt
+import nbformat
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+import mtrl
+import mtrl.book
+
+
+def _figure():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1, 2], [1, 0, 2], label="a line")
+    ax.legend()
+    return fig
+
+
+def test_export_writes_three_formats_with_provenance_and_is_deterministic(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTRL_CHAPTER", "09_example")
+    mtrl.book._parameters.clear()
+    mtrl.book._parameters.update(seed="7", d="100")
+    fig = _figure()
+    first = mtrl.book.export_figure(fig, "fig_example", tmp_path / "a")
+    second = mtrl.book.export_figure(fig, "fig_example", tmp_path / "b")
+    plt.close(fig)
+    assert first["files"] == second["files"]  # same figure, same bytes: no timestamps
+    assert sorted(first["files"]) == ["fig_example.pdf", "fig_example.png", "fig_example.svg"]
+    record = json.loads((tmp_path / "a/fig_example.json").read_text())
+    assert record["label"] == "fig-example" and record["chapter"] == "09_example"
+    assert record["seed"] == "7" and record["version"] == mtrl.__version__
+    assert record["parameters"] == {"seed": "7", "d": "100"} and record["commit"]
+    stamp = f"version {mtrl.__version__}"
+    assert stamp in PdfReader(tmp_path / "a/fig_example.pdf").metadata["/Subject"]
+    with Image.open(tmp_path / "a/fig_example.png") as png:
+        assert stamp in png.info["Description"]
+    svg = (tmp_path / "a/fig_example.svg").read_text()
+    assert stamp in svg and "<dc:date>" not in svg
+
+
+def _book(tmp_path, caption):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A chapter\n\nText."),
+        nbformat.v4.new_markdown_cell(
+            f"```{{glue:figure}} fig_example\n:name: fig-example\n\n{caption}\n```"
+        ),
+    ]
+    nbformat.write(nb, tmp_path / "09_example.ipynb")
+
+
+def test_manifest_collects_records_titles_and_removes_stale_files(tmp_path):
+    _book(tmp_path, "Loss against $T$ = {glue:text}`T_txt` tasks. More text here.")
+    folder = tmp_path / mtrl.book.FIGURES
+    mtrl.book._parameters.clear()
+    mtrl.book._parameters.update(T="10")
+    fig = _figure()
+    mtrl.book.export_figure(fig, "fig_example", folder)
+    mtrl.book.export_figure(fig, "fig_gone", folder)  # a figure no chapter publishes now
+    plt.close(fig)
+    manifest = json.loads(mtrl.book.write_manifest(tmp_path).read_text())
+    assert [e["label"] for e in manifest] == ["fig-example"]
+    assert manifest[0]["title"] == "Loss against $T$ = 10 tasks"
+    assert manifest[0]["chapter_title"] == "A chapter"
+    assert not list(folder.glob("fig_gone.*"))
+    table = mtrl.book.figure_citations(tmp_path)
+    assert "{numref}`fig-example`" in table and f"version = {{{mtrl.__version__}}}" in table
+    assert "{download}`PDF <_static/figures/fig_example.pdf>`" in table
+
+
+def test_manifest_refuses_a_figure_that_was_not_exported(tmp_path):
+    _book(tmp_path, "A caption.")
+    (tmp_path / mtrl.book.FIGURES).mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="fig_example"):
+        mtrl.book.write_manifest(tmp_path)
