@@ -4,7 +4,8 @@ The key of an entry hashes its JSON description together with :func:`code_versio
 every source file of ``mtrl`` and of the torch version), so any change in ``mtrl/`` makes old
 entries unreachable: the book never shows a result of old code. Entries are written atomically
 (temporary file, then rename) and carry a SHA-256 of their payload, checked on every read; an
-entry that fails the check is deleted and treated as missing.
+entry that fails the check is deleted and treated as missing. Temporary files abandoned by a
+killed writer are deleted by a later write once they are a day old.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -68,6 +70,7 @@ class ResultCache:
         torch.save(value, buffer)
         payload = buffer.getvalue()
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_abandoned()
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -78,6 +81,17 @@ class ResultCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _remove_abandoned(self, age: float = 86400.0) -> None:
+        """Delete temporary files older than ``age`` seconds: left by a writer that was killed
+        before its rename (a live writer's file is seconds old)."""
+        now = time.time()
+        for tmp in self.directory.glob(".tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > age:
+                    tmp.unlink()
+            except FileNotFoundError:  # another process removed or renamed it meanwhile
+                pass
 
 
 def default_cache() -> ResultCache:

@@ -10,9 +10,11 @@ offset ``c`` (T). Training minimises, over all parameters,
     P = 1/2 sum_i ||f(x_i) - y_i||^2 + lam sum_k ||v_k||_2
 
 (the squared loss summed over samples and tasks; ``lam`` is not rescaled with ``T``). Only ``w``
-and ``v`` are penalised. ``A`` and ``c`` are eliminated exactly (least squares), ``V`` takes
-proximal steps (group soft-thresholding), ``b`` and ``w`` gradient steps (``w`` retracted to the
-sphere), with one backtracked step size per network. Several networks (seeds) train at once.
+and ``v`` are penalised. ``A`` and ``c`` are eliminated exactly (least squares); ``V`` takes
+accelerated proximal steps (group soft-thresholding) of length ``1/L``; ``b`` and ``w`` take
+curvature-scaled gradient steps that stop where a neuron's hyperplane meets a data point
+(``w`` retracted to the sphere), their length adapted per network. Several networks (seeds)
+train at once.
 
 Convergence is certified, not assumed: with ``U = Y - F`` the residual (orthogonal to the
 affine functions), every ``U`` with ``sup_{||w||=1, b} ||U^T relu(X w + b)|| <= lam`` gives the

@@ -67,6 +67,11 @@ mtrl.sweep(mtrl.{SMALL!r}, seed=[0, 1, 2])
     for a, b in zip(rerun, fresh, strict=True):
         assert torch.equal(a.W, b.W) and torch.equal(a.energy, b.energy)
     assert len(_entries(isolated_cache)) == 3
+    # the killed writer's temporary file is removed by a later write once it is a day old
+    (leftover,) = isolated_cache.glob(".tmp-*")
+    os.utime(leftover, (0, 0))
+    mtrl.run(SMALL.replace(seed=3))
+    assert not list(isolated_cache.glob(".tmp-*"))
 
 
 def test_two_processes_writing_the_same_entry_leave_a_valid_one(isolated_cache):
