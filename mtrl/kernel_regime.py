@@ -27,6 +27,7 @@ neuron where one is needed.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .cache import ResultCache, default_cache
 from .errors import ConvergenceError, ParameterError, check_float, check_int
 from .experiments import stream
 
@@ -285,6 +287,7 @@ def fit_multitask(
     tol: float = 1e-5,
     max_steps: int = 100_000,
     check_every: int = 100,
+    cache: ResultCache | str | None = "default",
 ) -> MultiTaskFit:
     """Train ``network`` (S networks) on ``(X, Y)`` until each relative duality gap is < ``tol``.
 
@@ -294,7 +297,9 @@ def fit_multitask(
     an accelerated proximal step in ``V`` (length ``1/||P H||^2``, momentum restarted when the
     objective goes up) and a gradient step in ``(w, b)`` scaled by each neuron's curvature, kept
     only if it does at least as well as the step in ``V`` alone (else its length is halved).
-    Raises :class:`ConvergenceError` after ``max_steps`` steps with the gaps reached.
+    Raises :class:`ConvergenceError` after ``max_steps`` steps with the gaps reached. The fit is
+    stored in ``cache`` (as for :func:`mtrl.run`: ``"default"``, a ``ResultCache`` or ``None``)
+    under a hash of every input and of the code, and loaded from it when it is there.
     """
     X, Y = _check_inputs(X, Y)
     lam = check_float("lam", lam, low_open=True)
@@ -310,6 +315,38 @@ def fit_multitask(
             f"network and data must agree: W {tuple(W.shape)}, V {tuple(V.shape)}, "
             f"X {tuple(X.shape)}, Y {tuple(Y.shape)}"
         )
+    cache = default_cache() if cache == "default" else cache
+    key = {
+        "fit_multitask": {k: _digest(v) for k, v in dict(X=X, Y=Y, W=W, b=b, V=V).items()},
+        "lam": lam, "tol": tol, "max_steps": max_steps, "check_every": check_every,
+    }  # fmt: skip
+    if cache is not None and (hit := cache.get(key)) is not None:
+        net = ReluNetwork(*(hit[name] for name in ("W", "b", "V", "A", "c")))
+        return MultiTaskFit(
+            net, lam, hit["objective"], hit["bound"], hit["insertions"], hit["steps"]
+        )
+    fit = _fit(X, Y, lam, W, b, V, tol, max_steps, check_every)
+    if cache is not None:
+        n = fit.network
+        cache.put(
+            key,
+            dict(W=n.W, b=n.b, V=n.V, A=n.A, c=n.c, objective=fit.objective, bound=fit.bound,
+                 insertions=fit.insertions, steps=fit.steps),
+        )  # fmt: skip
+    return fit
+
+
+def _digest(t: Tensor) -> str:
+    """Return a hash of a tensor's dtype, shape and values (the key of a cached fit)."""
+    data = t.detach().cpu().contiguous()
+    h = hashlib.sha256(f"{data.dtype} {tuple(data.shape)}".encode())
+    h.update(data.numpy().tobytes())
+    return h.hexdigest()
+
+
+def _fit(X, Y, lam, W, b, V, tol, max_steps, check_every) -> MultiTaskFit:
+    """The training loop of :func:`fit_multitask` (inputs checked)."""
+    S = V.shape[0]
     P = affine_projector(X)
     Y = Y.expand(S, -1, -1)
     out = {"W": W.clone(), "b": b.clone(), "V": V.clone()}

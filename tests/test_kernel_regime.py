@@ -146,3 +146,17 @@ def test_bad_inputs_fail_fast():
         init_relu_networks(X1, 1, 5, [])
     with pytest.raises(ConvergenceError, match="max_steps"):
         fit_multitask(X1, Y1[:, None], 1e-4, net, tol=1e-12, max_steps=3, check_every=1)
+
+
+def test_fits_are_cached_by_their_inputs(isolated_cache):
+    net = init_relu_networks(X1, 1, 10, [0])
+    first = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4)
+    assert len(list(isolated_cache.glob("*.pt"))) == 1
+    again = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4)
+    assert torch.equal(again.network.V, first.network.V) and again.steps == first.steps
+    assert torch.equal(again.bound, first.bound)
+    other = fit_multitask(X1, Y1[:, None], 2e-2, net, tol=1e-4)  # another input, another entry
+    assert len(list(isolated_cache.glob("*.pt"))) == 2
+    assert not torch.equal(other.network.V, first.network.V)
+    fresh = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4, cache=None)
+    assert torch.equal(fresh.network.V, first.network.V)
