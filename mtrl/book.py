@@ -18,6 +18,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .cache import write_atomically
+
 __all__ = [
     "FIGURES",
     "chapter_notebooks",
@@ -93,17 +95,6 @@ def _git_commit() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_figure(fig, name: str, folder) -> dict:
     """Save ``fig`` as ``name``.pdf, .png (150 dpi) and .svg in ``folder``, and ``name``.json.
 
@@ -136,7 +127,7 @@ def export_figure(fig, name: str, folder) -> dict:
     for ext, meta in metadata.items():
         path = folder / f"{name}.{ext}"
         with matplotlib.rc_context({"svg.hashsalt": name}):
-            _write_atomic(
+            write_atomically(
                 path, lambda tmp, e=ext, m=meta: fig.savefig(tmp, format=e, metadata=m, dpi=150)
             )
         files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -151,7 +142,7 @@ def export_figure(fig, name: str, folder) -> dict:
         "files": files,
     }
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"
-    _write_atomic(folder / f"{name}.json", lambda tmp: Path(tmp).write_text(text))
+    write_atomically(folder / f"{name}.json", lambda tmp: Path(tmp).write_text(text))
     return record
 
 
@@ -257,7 +248,7 @@ def write_manifest(folder=".") -> Path:
                 stale.unlink()
     manifest = out / "manifest.json"
     text = json.dumps(entries, indent=1, sort_keys=True) + "\n"
-    _write_atomic(manifest, lambda tmp: Path(tmp).write_text(text))
+    write_atomically(manifest, lambda tmp: Path(tmp).write_text(text))
     return manifest
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["ResultCache", "code_version", "default_cache"]
+__all__ = ["ResultCache", "code_version", "default_cache", "write_atomically"]
 
 _MAGIC = b"mtrl-cache-1\n"
 
@@ -71,16 +71,8 @@ class ResultCache:
         payload = buffer.getvalue()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._remove_abandoned()
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        blob = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload
+        write_atomically(self.path(key), lambda tmp: Path(tmp).write_bytes(blob))
 
     def _remove_abandoned(self, age: float = 86400.0) -> None:
         """Delete temporary files older than ``age`` seconds: left by a writer that was killed
@@ -92,6 +84,22 @@ class ResultCache:
                     tmp.unlink()
             except FileNotFoundError:  # another process removed or renamed it meanwhile
                 pass
+
+
+def write_atomically(path: str | os.PathLike, write) -> None:
+    """Create ``path`` all at once: ``write(tmp)`` fills a temporary file beside it, which is
+    flushed to disk and renamed into place; on any error the temporary file is removed."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def default_cache() -> ResultCache:
