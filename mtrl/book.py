@@ -148,8 +148,6 @@ def export_figure(fig, name: str, folder) -> dict:
 
 def chapter_notebooks(folder=".") -> list:
     """Return the chapter notebooks of the book in ``folder``, in order (``NN_name.ipynb``)."""
-    from pathlib import Path
-
     return sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
