@@ -64,8 +64,8 @@ class ReluNetwork:
 
     def __call__(self, X: Tensor) -> Tensor:
         """Return the outputs at ``X`` (G, d): (S, G, T)."""
-        H = torch.relu(torch.einsum("gd,smd->sgm", X, self.W) + self.b[:, None, :])
-        return H @ self.V + torch.einsum("gd,std->sgt", X, self.A) + self.c[:, None, :]
+        H = torch.relu(_preactivation(X, self.W, self.b))
+        return H @ self.V + X @ self.A.transpose(1, 2) + self.c[:, None, :]
 
     @property
     def path_norm(self) -> Tensor:
@@ -99,9 +99,24 @@ class MultiTaskFit:
 
 def affine_projector(X: Tensor) -> Tensor:
     """Return the (N, N) projector onto the complement of the affine functions at ``X`` (N, d)."""
-    B = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], 1)
-    Q, _ = torch.linalg.qr(B)
+    Q, _ = torch.linalg.qr(_affine(X))
     return torch.eye(X.shape[0], dtype=X.dtype, device=X.device) - Q @ Q.T
+
+
+def _affine(X: Tensor) -> Tensor:
+    """Return ``[X, 1]`` (N, d + 1): the affine functions at the data."""
+    return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], 1)
+
+
+def _affine_terms(X: Tensor, residual: Tensor) -> tuple[Tensor, Tensor]:
+    """Return the least-squares ``A`` (S, T, d) and ``c`` (S, T) of ``residual`` (S, N, T)."""
+    coef = torch.linalg.lstsq(_affine(X).expand(len(residual), -1, -1), residual).solution
+    return coef[:, :-1].transpose(1, 2), coef[:, -1]
+
+
+def _preactivation(X: Tensor, W: Tensor, b: Tensor) -> Tensor:
+    """Return ``w_k^T x_i + b_k`` of S networks: ``X`` (N, d), ``W`` (S, m, d) -> (S, N, m)."""
+    return X @ W.transpose(1, 2) + b[:, None, :]
 
 
 def _check_inputs(X: Tensor, Y: Tensor) -> tuple[Tensor, Tensor]:
@@ -233,6 +248,14 @@ def _dual_bound(X, Y, U, lam):
     return bound, values, w, b
 
 
+def _state(X, Y, P, W, b, V, lam):
+    """Return the pre-activations, features, residual and objective of S networks."""
+    Z = _preactivation(X, W, b)
+    H = torch.relu(Z)
+    R = _residual(P, H, V, Y)
+    return Z, H, R, _objective(R, V, lam)
+
+
 def _residual(P: Tensor, H: Tensor, V: Tensor, Y: Tensor) -> Tensor:
     """Return the residual ``F - Y`` after the optimal affine term: ``P (H V - Y)``."""
     return P @ (H @ V - Y)
@@ -356,10 +379,7 @@ def _fit(X, Y, lam, W, b, V, tol, max_steps, check_every) -> MultiTaskFit:
     Yl = Y
     eta = torch.full((S,), 0.5, dtype=X.dtype)  # the (w, b) step, adapted
     t, V_prev = torch.ones(S, dtype=X.dtype), V
-    Z = X @ W.transpose(1, 2) + b[:, None, :]
-    H = torch.relu(Z)
-    R = _residual(P, H, V, Yl)
-    obj = _objective(R, V, lam)
+    Z, H, R, obj = _state(X, Yl, P, W, b, V, lam)
     for step in range(1, max_steps + 1):
         # V: an accelerated proximal step of length 1/L, L = ||P H||_2^2 (exact in V)
         t_next = (1 + torch.sqrt(1 + 4 * t * t)) / 2
@@ -378,7 +398,7 @@ def _fit(X, Y, lam, W, b, V, tol, max_steps, check_every) -> MultiTaskFit:
         curv = V.norm(dim=2) ** 2 * (on * (1 + (X**2).sum(1))[:, None]).sum(1)
         rate = eta[:, None] / curv.clamp_min(1e-300)
         W_new, b_new = _neuron_step(X, W, b, Z, kink, -rate[..., None] * gW, -rate * gZ.sum(1))
-        Z_new = X @ W_new.transpose(1, 2) + b_new[:, None, :]
+        Z_new = _preactivation(X, W_new, b_new)
         H_new = torch.relu(Z_new)
         R_full, R_v = _residual(P, H_new, V_new, Yl), _residual(P, H, V_new, Yl)
         obj_full, obj_v = _objective(R_full, V_new, lam), _objective(R_v, V_new, lam)
@@ -411,10 +431,7 @@ def _fit(X, Y, lam, W, b, V, tol, max_steps, check_every) -> MultiTaskFit:
             W, b = W.clone(), b.clone()
             W[move, k], b[move, k] = w_cand[move, best[move]], b_cand[move, best[move]]
             insertions[live[move]] += 1
-            Z = X @ W.transpose(1, 2) + b[:, None, :]
-            H = torch.relu(Z)
-            R = _residual(P, H, V, Yl)
-            obj = _objective(R, V, lam)
+            Z, H, R, obj = _state(X, Yl, P, W, b, V, lam)
         keep = ~done
         live, Yl, eta, t = live[keep], Yl[keep], eta[keep], t[keep]
         W, b, V, V_prev, Z, H, R, obj = (x[keep] for x in (W, b, V, V_prev, Z, H, R, obj))
@@ -425,10 +442,8 @@ def _fit(X, Y, lam, W, b, V, tol, max_steps, check_every) -> MultiTaskFit:
             f"{[f'{g:.2g}' for g in gaps]}; increase max_steps or tol, or raise lam"
         )
     W, b, V = out["W"], out["b"], out["V"]
-    affine = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype)], 1)
-    H = torch.relu(X @ W.transpose(1, 2) + b[:, None, :])
-    coef = torch.linalg.lstsq(affine.expand(S, -1, -1), Y - H @ V).solution
-    net = ReluNetwork(W, b, V, coef[:, :-1].transpose(1, 2), coef[:, -1])
+    H = torch.relu(_preactivation(X, W, b))
+    net = ReluNetwork(W, b, V, *_affine_terms(X, Y - H @ V))
     return MultiTaskFit(net, lam, objective, bound, insertions, steps)
 
 
@@ -445,14 +460,10 @@ def kernel_solution(X: Tensor, y: Tensor, network: ReluNetwork, lam: float) -> R
         raise ParameterError(f"y must be (N,) with N={X.shape[0]}, got {tuple(y.shape)}")
     P = affine_projector(X)
     norms = network.V.norm(dim=2)  # (S, m)
-    Phi = torch.relu(torch.einsum("nd,smd->snm", X, network.W) + network.b[:, None, :])
+    Phi = torch.relu(_preactivation(X, network.W, network.b))
     Phi = Phi * (norms > 0)[:, None, :]
     gamma = torch.where(norms > 0, 1 / norms, torch.ones_like(norms))
     G = Phi.transpose(1, 2) @ P @ Phi + lam * torch.diag_embed(gamma)
     v = torch.linalg.solve(G, Phi.transpose(1, 2) @ (P @ y))  # (S, m)
-    affine = torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype)], 1)
-    residual = y - (Phi @ v[..., None])[..., 0]
-    coef = torch.linalg.lstsq(affine.expand(len(v), -1, -1), residual[..., None]).solution
-    return ReluNetwork(
-        network.W, network.b, v[..., None], coef[:, :-1].transpose(1, 2), coef[:, -1]
-    )
+    residual = (y - (Phi @ v[..., None])[..., 0])[..., None]
+    return ReluNetwork(network.W, network.b, v[..., None], *_affine_terms(X, residual))

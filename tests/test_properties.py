@@ -24,9 +24,9 @@ def problems(draw, dtype=torch.float64):
     return W, M, g
 
 
-def _orthogonal(d, g, dtype=torch.float64):
-    Q, R = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=dtype))
-    return Q * torch.sign(torch.diagonal(R))
+def _orthogonal(d, g):
+    """A random rotation of R^d: a Haar subspace of full dimension."""
+    return mtrl.draw_subspace(d, d, generator=g, dtype=torch.float64)
 
 
 @given(problems())
