@@ -90,7 +90,7 @@ pdf: book-check  ## print the built book, page by page in the order of _toc.yml,
 	$(CHROMIUM)
 	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.print_pdf('_build/html', '_build/mtrl.pdf'))"
 
-bench: install  ## time one pretraining round against the matmul rate and a peer implementation
+bench: install  ## time a pretraining round (vs the matmul rate and peers), its memory, a sweep vs a process pool
 	cd tests && ../$(BIN)/python bench_pretrain.py --json ../_build/bench.json
 
 clean:  ## remove the built book and caches (not .venv)

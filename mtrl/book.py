@@ -3,8 +3,9 @@
 Keeping every ``glue`` call behind these functions keeps the chapters short and makes a later
 move to another book engine a local change. When ``$MTRL_FIGURES`` names a folder (``make
 execute`` sets it to ``book/_static/figures``), every published figure is also exported there
-as PDF, PNG and SVG with its provenance (version, git commit, chapter, parameters) in the
-files' metadata and in a JSON record; :func:`write_manifest` collects the records.
+as PDF, PNG and SVG with its provenance (version, chapter, parameters) in the files'
+metadata, and in a JSON record that also names the git commit; :func:`write_manifest` collects
+the records.
 """
 
 from __future__ import annotations
@@ -98,21 +99,28 @@ def _git_commit() -> str:
 def export_figure(fig, name: str, folder) -> dict:
     """Save ``fig`` as ``name``.pdf, .png (150 dpi) and .svg in ``folder``, and ``name``.json.
 
-    Every file carries the provenance in its metadata (no timestamps, so that the same figure
-    gives the same bytes); the JSON record holds the label, the chapter (``$MTRL_CHAPTER``), the
-    chapter's published parameters, the seed, the package version, the git commit and the
-    SHA-256 of each file. Returns the record.
+    Every file carries its provenance in its metadata: package version, chapter
+    (``$MTRL_CHAPTER``), label and the chapter's published parameters (:func:`publish_parameters`
+    must have been called). Neither a timestamp nor the git commit, so that a figure that did
+    not change keeps its bytes when the book is re-executed at a later commit. The JSON record
+    holds the same and the git commit of the execution and the SHA-256 of each file. Returns the
+    record.
     """
     import matplotlib
 
     from . import __version__
 
+    label = name.replace("_", "-")
+    if not _parameters:
+        raise RuntimeError(
+            f"figure {label}: call publish_parameters(...) before the chapter's first figure, "
+            "so that the exported files record the parameters they were computed with"
+        )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    label = name.replace("_", "-")
-    chapter, commit = os.environ.get("MTRL_CHAPTER", ""), _git_commit()
+    chapter = os.environ.get("MTRL_CHAPTER", "")
     description = (
-        f"{_TITLE}, version {__version__}, commit {commit}; chapter {chapter}, figure {label}; "
+        f"{_TITLE}, version {__version__}; chapter {chapter}, figure {label}; "
         + ", ".join(f"{k}={v}" for k, v in _parameters.items())
     )
     creator = f"mtrl {__version__}"
@@ -138,7 +146,7 @@ def export_figure(fig, name: str, folder) -> dict:
         "parameters": dict(_parameters),
         "seed": _parameters.get("seed"),
         "version": __version__,
-        "commit": commit,
+        "commit": _git_commit(),
         "files": files,
     }
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"

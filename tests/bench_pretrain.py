@@ -1,15 +1,20 @@
 """Benchmark of one pretraining round against this machine's matmul rate and peers (`make bench`).
 
-Prints, in one run: the float32 matmul rate measured in this process; for each workload the
-time of one round (data drawing included), its GFLOP/s and fraction of the matmul rate, and the
-times of two peers (`tests/reference.py`: Python loops over tasks with autograd, one written
+Prints, in one run, for each workload: the time of one round (data drawing included), its
+GFLOP/s and fraction of the float32 matmul rate measured in this process, and the times of two
+peers (`tests/reference.py`: Python loops over tasks with autograd, one written
 with torch.nn modules and optimizers, one careful) with the speed-ups; and the peak memory of a
-streamed round with 100 000 tasks. As a table, then as JSON. Before timing, it checks that both
-peers compute the same W as `mtrl.pretrain` (float64). Nothing is asserted about speed.
+streamed round with 100 000 tasks; and a sweep (the grid of the Mechanism chapter's ablation,
+uncached) run in this process and on `mtrl.process_pool()`, with the difference of their
+results. As a table, then as JSON. Before timing, it checks that both
+peers compute the same W as `mtrl.pretrain` (float64). The matmul, the round and the peers are
+timed interleaved (best of ``--repeats``), so that a drift of the machine's speed affects them
+alike. Nothing is asserted about speed.
 """
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -25,24 +30,37 @@ WORKLOADS = {
     "many small tasks": dict(d=100, r=3, m=500, T=2000, n1=20, n2=20),
 }
 MEMORY_WORKLOAD = dict(d=100, r=3, m=500, T=100_000, n1=100, n2=100)
+SWEEP_BASE = dict(d=100, r=3, m=400, n1=200, n2=200)
+SWEEP_GRID = dict(
+    algorithm=["heads_first", "random_heads", "random_features"],
+    T=[1, 3, 10, 32, 100, 316, 1000],
+    seed=[0, 1, 2],
+)
 STEPS = dict(loss="logistic", eta_a=1.0, eta_w=1.0, lam=1.0)
 
 
-def best_time(fn, repeats: int) -> float:
-    """Return the best wall time of ``repeats`` calls of ``fn`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def best_times(fns: dict, repeats: int) -> dict:
+    """Return the best wall time of each function of ``fns`` over ``repeats`` interleaved
+    calls (after one warm-up call each), so that all of them see the same machine: the
+    machine's speed drifts by several percent over a minute."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
 
 
-def matmul_rate(size: int = 4096, repeats: int = 5) -> float:
-    """Return the float32 matmul rate of this process in GFLOP/s (best of ``repeats``)."""
+MATMUL_SIZE = 4096
+
+
+def matmul(size: int = MATMUL_SIZE):
+    """Return a function that multiplies two float32 ``size x size`` matrices."""
     a, b = torch.randn(size, size), torch.randn(size, size)
-    return 2 * size**3 / best_time(lambda: a @ b, repeats) / 1e9
+    return lambda: a @ b
 
 
 def round_flops(d, m, T, n1, n2, **_) -> float:
@@ -106,42 +124,76 @@ def memory_run(size: dict) -> tuple[float, float]:
     return float(elapsed), float(rss)
 
 
+def sweep_run() -> dict:
+    """Run the sweep in this process, then on a fresh process pool; return times and the
+    largest relative difference of the final ``W`` between the two."""
+    base = mtrl.Config(**SWEEP_BASE)
+    start = time.perf_counter()
+    here = mtrl.sweep(base, cache=None, **SWEEP_GRID)
+    in_process = time.perf_counter() - start
+    start = time.perf_counter()
+    workers = os.cpu_count() or 1
+    with mtrl.process_pool(workers) as pool:
+        pool.submit(int).result()  # the workers are started: start-up measured apart
+        ready = time.perf_counter()
+        pooled = mtrl.sweep(base, cache=None, executor=pool, **SWEEP_GRID)
+        end = time.perf_counter()
+    return {
+        "base": SWEEP_BASE,
+        "grid": SWEEP_GRID,
+        "points": len(here),
+        "in_process_seconds": in_process,
+        "pool_workers": workers,
+        "pool_startup_seconds": ready - start,
+        "pool_seconds": end - ready,
+        "max_relative_difference": max(
+            ((a.W - b.W).abs().max() / b.W.abs().max()).item()
+            for a, b in zip(here, pooled, strict=True)
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     difference = check_peers(dict(d=12, r=2, m=9, T=40, n1=7, n2=5))
     if difference > 1e-10:
         raise SystemExit(f"a peer and mtrl.pretrain disagree: {difference:.1e}")
-    rate = matmul_rate()
     results = {
         "machine": platform.processor() or platform.machine(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "matmul_gflops": rate,
         "peers_max_relative_difference_float64": difference,
         "workloads": {},
     }
     for name, size in WORKLOADS.items():
         tasks, net = problem(size)
-        seconds = best_time(lambda: ours(size, tasks, net), args.repeats)  # noqa: B023
-        module = best_time(lambda: module_peer(size, tasks, net), 2)  # noqa: B023
-        careful = best_time(lambda: careful_peer(size, tasks, net), 2)  # noqa: B023
-        gflops = round_flops(**size) / seconds / 1e9
+        fns = {
+            "matmul": matmul(),
+            "ours": lambda: ours(size, tasks, net),  # noqa: B023
+            "module": lambda: module_peer(size, tasks, net),  # noqa: B023
+            "careful": lambda: careful_peer(size, tasks, net),  # noqa: B023
+        }
+        best = best_times(fns, args.repeats)
+        rate = 2 * MATMUL_SIZE**3 / best["matmul"] / 1e9
+        gflops = round_flops(**size) / best["ours"] / 1e9
         results["workloads"][name] = {
             "size": size,
-            "seconds": seconds,
+            "matmul_gflops": rate,
+            "seconds": best["ours"],
             "gflops": gflops,
             "fraction_of_matmul": gflops / rate,
-            "module_peer_seconds": module,
-            "speedup_over_module_peer": module / seconds,
-            "careful_peer_seconds": careful,
-            "speedup_over_careful_peer": careful / seconds,
+            "module_peer_seconds": best["module"],
+            "speedup_over_module_peer": best["module"] / best["ours"],
+            "careful_peer_seconds": best["careful"],
+            "speedup_over_careful_peer": best["careful"] / best["ours"],
         }
     elapsed, rss = memory_run(MEMORY_WORKLOAD)
     results["memory"] = {"size": MEMORY_WORKLOAD, "seconds": elapsed, "peak_rss_mib": rss}
+    results["sweep"] = sweep_run()
     report(results)
     if args.json:
         with open(args.json, "w") as f:
@@ -151,8 +203,8 @@ def main() -> None:
 def report(results: dict) -> None:
     """Print the results as a table, then as JSON."""
     print(
-        f"float32 matmul rate (4096^3, this process, {results['threads']} threads): "
-        f"{results['matmul_gflops']:.0f} GFLOP/s"
+        f"torch {results['torch']}, {results['threads']} threads; 'peak' = float32 matmul rate "
+        f"({MATMUL_SIZE}^3, this process), timed interleaved with each workload's rounds"
     )
     print(
         "peers vs mtrl.pretrain, float64: largest relative difference "
@@ -162,12 +214,14 @@ def report(results: dict) -> None:
     print("  task, loss.backward() and an SGD step per head; 'careful' = the same loop taking")
     print("  only the gradients it needs (tests/reference.py)")
     print(
-        f"{'workload':17s} {'(d, r, m, T, n1, n2)':31s} {'time s':>7s} {'GFLOP/s':>8s} "
-        f"{'of peak':>8s} {'nn.Module s':>12s} {'x':>6s} {'careful s':>10s} {'x':>6s}"
+        f"{'workload':17s} {'(d, r, m, T, n1, n2)':31s} {'peak':>5s} {'time s':>7s} "
+        f"{'GFLOP/s':>8s} {'of peak':>8s} {'nn.Module s':>12s} {'x':>6s} {'careful s':>10s} "
+        f"{'x':>6s}"
     )
     for name, w in results["workloads"].items():
         print(
-            f"{name:17s} {tuple(w['size'].values())!s:31s} {w['seconds']:7.3f} "
+            f"{name:17s} {tuple(w['size'].values())!s:31s} {w['matmul_gflops']:5.0f} "
+            f"{w['seconds']:7.3f} "
             f"{w['gflops']:8.1f} {w['fraction_of_matmul']:8.0%} "
             f"{w['module_peer_seconds']:12.2f} {w['speedup_over_module_peer']:5.1f}x "
             f"{w['careful_peer_seconds']:10.2f} {w['speedup_over_careful_peer']:5.1f}x"
@@ -176,6 +230,13 @@ def report(results: dict) -> None:
     print(
         f"streamed round, (d, r, m, T, n1, n2) = {tuple(mem['size'].values())}: "
         f"{mem['seconds']:.1f} s, peak RSS {mem['peak_rss_mib']:.0f} MiB"
+    )
+    sw = results["sweep"]
+    print(
+        f"sweep, {sw['points']} points (Mechanism chapter's grid, uncached): in this process "
+        f"{sw['in_process_seconds']:.1f} s; process pool of {sw['pool_workers']} workers "
+        f"{sw['pool_seconds']:.1f} s after {sw['pool_startup_seconds']:.1f} s start-up; "
+        f"largest relative difference of W {sw['max_relative_difference']:.1e}"
     )
     print(json.dumps(results, indent=2))
 

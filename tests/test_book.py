@@ -33,12 +33,27 @@ def test_export_writes_three_formats_with_provenance_and_is_deterministic(tmp_pa
     assert record["label"] == "fig-example" and record["chapter"] == "09_example"
     assert record["seed"] == "7" and record["version"] == mtrl.__version__
     assert record["parameters"] == {"seed": "7", "d": "100"} and record["commit"]
+    # A later commit with the same figure rewrites only the record, not the files.
+    monkeypatch.setattr(mtrl.book, "_git_commit", lambda: "0123456789ab")
+    fig = _figure()
+    later = mtrl.book.export_figure(fig, "fig_example", tmp_path / "c")
+    plt.close(fig)
+    assert later["files"] == first["files"] and later["commit"] == "0123456789ab" != first["commit"]
     stamp = f"version {mtrl.__version__}"
     assert stamp in PdfReader(tmp_path / "a/fig_example.pdf").metadata["/Subject"]
     with Image.open(tmp_path / "a/fig_example.png") as png:
         assert stamp in png.info["Description"]
     svg = (tmp_path / "a/fig_example.svg").read_text()
     assert stamp in svg and "<dc:date>" not in svg
+
+
+def test_export_refuses_a_figure_before_the_parameters(tmp_path):
+    mtrl.book._parameters.clear()
+    fig = _figure()
+    with pytest.raises(RuntimeError, match="fig-example: call publish_parameters"):
+        mtrl.book.export_figure(fig, "fig_example", tmp_path)
+    plt.close(fig)
+    assert not tmp_path.exists() or not list(tmp_path.iterdir())
 
 
 def _book(tmp_path, caption):
