@@ -67,9 +67,9 @@ class Batches:
 class _Layer:
     """What every chunk of a round needs of the first layer, prepared once per round.
 
-    ``Wt`` is ``W^T`` made contiguous (a faster GEMM operand here than the transposed view),
-    ``b`` is ``None`` when all biases are zero, and ``workspace`` (optional) receives the
-    pre-activations, which saves the page faults of a fresh large allocation for every chunk.
+    ``Wt`` is ``W^T`` made contiguous, ``b`` is ``None`` when all biases are zero, and
+    ``workspace`` (optional) receives the pre-activations, which saves the page faults of a
+    fresh large allocation for every chunk.
     """
 
     Wt: Tensor
@@ -109,10 +109,12 @@ def _representation_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, los
     H, g = _features_and_weights(layer, A, X, y, loss)
     # C = mask * a * g with mask = 1(pre > 0); relu(pre) > 0 exactly where pre > 0, so sign_()
     # turns the features into the mask, in place. C^T X = (mask * a)^T (g * X): scaling X
-    # (d wide) by g is cheaper than scaling the m-wide buffer.
+    # (d wide) by g is cheaper than scaling the m-wide buffer. It is computed as
+    # ((g * X)^T (mask * a))^T: MKL runs this product 10-18% faster in that orientation
+    # (measured at the benchmark's sizes).
     mask_a = H.sign_().mul_(A.unsqueeze(1))  # (T, n, m)
     gX = X * g.unsqueeze(-1)  # (T, n, d)
-    return mask_a.reshape(-1, H.shape[-1]).T @ gX.reshape(-1, X.shape[-1])
+    return (gX.reshape(-1, X.shape[-1]).T @ mask_a.reshape(-1, H.shape[-1])).T  # (m, d) view
 
 
 def head_gradient(W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
@@ -128,7 +130,7 @@ def representation_gradient(
     All tasks go through two GEMMs, ``(T n) x d`` by ``d x m`` and back; the ``(T n) x m``
     buffer of pre-activations is reused in place for the features, the mask and ``C``.
     """
-    return _representation_gradient(_Layer.of(W, b), A, X, y, loss)
+    return _representation_gradient(_Layer.of(W, b), A, X, y, loss).contiguous()
 
 
 def _update(layer: _Layer, A, batch: Batches, loss: Loss, algorithm: str, eta_a: float):
@@ -301,7 +303,9 @@ def pretrain(
     buffers = _buffers(tasks, min(chunk, tasks.T), n1, n2)
     W_rounds = [W]
     for k in range(rounds):
-        grad, A_next = torch.zeros_like(W), torch.empty_like(A)
+        # The chunks' gradients come transposed (see _representation_gradient): the sum is
+        # kept in the same layout, (d, m) in memory.
+        grad, A_next = W.new_zeros(d, m).T, torch.empty_like(A)
         layer = _Layer.of(W, b, workspace)
         for start in range(0, tasks.T, chunk):
             stop = min(start + chunk, tasks.T)
