@@ -2,14 +2,13 @@
 
 Prints, in one run, for each workload: the time of one round (data drawing included), its
 GFLOP/s and fraction of the float32 matmul rate measured in this process, and the times of two
-peers (`tests/reference.py`: Python loops over tasks with autograd, one written
-with torch.nn modules and optimizers, one careful) with the speed-ups; and the peak memory of a
-streamed round with 100 000 tasks; and a sweep (the grid of the Mechanism chapter's ablation,
-uncached) run in this process and on `mtrl.process_pool()`, with the difference of their
-results. As a table, then as JSON. Before timing, it checks that both
-peers compute the same W as `mtrl.pretrain` (float64). The matmul, the round and the peers are
-timed interleaved (best of ``--repeats``), so that a drift of the machine's speed affects them
-alike. Nothing is asserted about speed.
+peers (`tests/reference.py`: Python loops over tasks with autograd, one written with torch.nn
+modules and optimizers, one careful) with the speed-ups; the peak memory of a streamed round
+with 100 000 tasks; and a sweep (the grid of the Mechanism chapter's ablation, uncached) run in
+this process and on `mtrl.process_pool()`, with the difference of their results. As a table,
+then as JSON. Before timing, it checks that both peers compute the same W as `mtrl.pretrain`
+(float64). The matmul, the round and the peers are timed interleaved (best of ``--repeats``),
+so that a drift of the machine's speed affects them alike. Nothing is asserted about speed.
 """
 
 import argparse
