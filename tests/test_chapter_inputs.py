@@ -63,9 +63,14 @@ BAD = {
 CASES = [(chapter, params, name) for chapter, rows in BAD.items() for params, name in rows]
 
 
-def _run(case, out_dir, cache):
+def _run(case, out_dir, cache, attempts=3):
     """Run papermill on one case in its own process; return the error output of the failing
-    cell (``ename``, ``evalue``, execution count) or ``None`` if the chapter ran through."""
+    cell (``ename``, ``evalue``, execution count) or ``None`` if the chapter ran through.
+
+    A run that fails without any cell's error (the kernel did not start: two kernels starting
+    at once can race for a port) is retried, and reported with papermill's stderr if it keeps
+    failing, rather than being mistaken for a chapter that accepted the input.
+    """
     chapter, params, _ = case
     out = out_dir / f"{chapter}-{'-'.join(params)}.ipynb"
     args = [sys.executable, "-m", "papermill", str(BOOK / f"{chapter}.ipynb"), str(out)]
@@ -73,12 +78,17 @@ def _run(case, out_dir, cache):
     for name, value in params.items():
         args += ["-p", name, str(value)]
     env = {**os.environ, "MTRL_CACHE": str(cache)}
-    subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
-    for cell in nbformat.read(out, 4).cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                return output["ename"], output["evalue"], cell.get("execution_count")
-    return None
+    for _ in range(attempts):
+        out.unlink(missing_ok=True)
+        run = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+        if out.exists():
+            for cell in nbformat.read(out, 4).cells:
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        return output["ename"], output["evalue"], cell.get("execution_count")
+        if run.returncode == 0:
+            return None
+    raise RuntimeError(f"papermill failed {attempts} times without a cell error:\n{run.stderr}")
 
 
 @pytest.fixture(scope="module")
