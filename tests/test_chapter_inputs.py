@@ -67,9 +67,9 @@ def _run(case, out_dir, cache, attempts=3):
     """Run papermill on one case in its own process; return the error output of the failing
     cell (``ename``, ``evalue``, execution count) or ``None`` if the chapter ran through.
 
-    A run that fails without any cell's error (the kernel did not start: two kernels starting
-    at once can race for a port) is retried, and reported with papermill's stderr if it keeps
-    failing, rather than being mistaken for a chapter that accepted the input.
+    A run that fails without any cell's error (papermill or the kernel failed, e.g. at start)
+    is retried, and reported with papermill's stderr if it keeps failing, rather than being
+    mistaken for a chapter that accepted the input.
     """
     chapter, params, _ = case
     out = out_dir / f"{chapter}-{'-'.join(params)}.ipynb"
