@@ -20,7 +20,7 @@ from torch import Tensor
 
 from . import metrics
 from .cache import ResultCache, default_cache
-from .errors import ParameterError, check_choice, check_float, check_int
+from .errors import ParameterError, check_choice, check_float, check_int, check_le
 from .losses import LOSSES
 from .network import Network, init_network
 from .pretrain import ALGORITHMS, pretrain
@@ -65,8 +65,7 @@ class Config:
     def __post_init__(self):
         for name in ("d", "r", "m", "T", "n1", "n2"):
             check_int(name, getattr(self, name))
-        if self.r > self.d:
-            raise ParameterError(f"r must be <= d, got r={self.r}, d={self.d}")
+        check_le("r", self.r, "d", self.d)
         check_choice("family", self.family, FAMILIES)
         check_choice("loss", self.loss, LOSSES)
         check_choice("algorithm", self.algorithm, EXPERIMENT_ALGORITHMS)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import ParameterError, check_float, check_int
+from .errors import ParameterError, check_float, check_int, check_le
 from .tasks import TaskSet
 
 __all__ = [
@@ -80,8 +80,7 @@ def rho(*, d: int, r: int, T: int, n1: int, n2: int, p: float = 0.0) -> float:
     d, r, T = check_int("d", d), check_int("r", r), check_int("T", T)
     n1, n2 = check_int("n1", n1), check_int("n2", n2)
     q = 1 - 2 * check_float("p", p, high=0.5, high_open=True)
-    if r > d:
-        raise ParameterError(f"r must be <= d, got r={r}, d={d}")
+    check_le("r", r, "d", d)
     return math.pi * r * d * (q**-2 + math.pi * d / (n1 * q**4)) / (T * n2)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .errors import ParameterError, check_choice, check_float, check_int
+from .errors import ParameterError, check_choice, check_float, check_int, check_le
 
 __all__ = [
     "FAMILIES",
@@ -118,8 +118,7 @@ def _family(name: str) -> TaskFamily:
 def draw_subspace(d: int, r: int, *, generator: torch.Generator, dtype=torch.float32) -> Tensor:
     """Draw ``M`` (d, r) with orthonormal columns, uniformly (Haar) on the Stiefel manifold."""
     d, r = check_int("d", d), check_int("r", r)
-    if r > d:
-        raise ParameterError(f"r must be <= d, got r={r}, d={d}")
+    check_le("r", r, "d", d)
     g = torch.randn(d, r, generator=generator, dtype=torch.float64)
     q, rr = torch.linalg.qr(g)
     # Fixing the signs of diag(R) makes the QR factor exactly Haar-distributed.
