@@ -19,9 +19,20 @@ Notation (the same in the book and in the code):
 ``beta``  bias scale: ``b_j`` ~ N(0, beta^2)
 ``eta_a`` heads step size; ``eta_w`` representation step size; ``lam`` weight decay
 ========  ====================================================================
+
+Layers (each imports only from itself and the layers listed before it; a test checks it):
+
+1. the math core, on tensors and ``torch.Generator``s: ``tasks``, ``network``, ``losses``,
+   ``pretrain``, ``contrastive``, ``metrics``, ``population``, ``downstream``,
+   ``interpolation``, ``kernel_regime`` ([N24]), with ``errors``, ``numerics`` and ``seeds``
+   (the one module that turns integer seeds into generators);
+2. the experiment layer, the only one that touches the disk: ``experiments`` (``Config``,
+   ``Result``, ``run``, ``sweep``), ``fits`` (cached [N24] training), ``cache``;
+3. the book: ``plotting`` (figures of results) and ``book`` (glue, figure export, the
+   Reproduce page's tables, the PDF), outside the cache's code hash.
 """
 
-from .cache import ResultCache, code_version, default_cache
+from .cache import ResultCache
 from .contrastive import kernel_contrastive_loss, pseudo_contrastive_loss
 from .downstream import (
     PROBES,
@@ -41,7 +52,8 @@ from .errors import (
     check_int,
     check_le,
 )
-from .experiments import Config, Result, draw_problem, process_pool, run, stream, sweep
+from .experiments import Config, Result, draw_problem, log_grid, process_pool, run, sweep, tidy
+from .fits import fit_multitask
 from .interpolation import (
     PenalizedOptimum,
     alignment,
@@ -49,15 +61,12 @@ from .interpolation import (
     kernel_interpolant,
     penalized_optimum,
     representational_cost,
-    second_differences,
     sobolev_kernel,
 )
 from .kernel_regime import (
     MultiTaskFit,
     ReluNetwork,
-    affine_projector,
     certificate,
-    fit_multitask,
     init_relu_networks,
     kernel_solution,
     max_correlation,
@@ -65,7 +74,6 @@ from .kernel_regime import (
 from .losses import LOSSES, Loss, get_loss
 from .metrics import coverage, energy_fraction, leakage, subspace_distance
 from .network import Network, features, init_network
-from .plotting import use_theme
 from .population import (
     heuristic_leakage,
     linear_coefficient,
@@ -75,16 +83,15 @@ from .population import (
 )
 from .pretrain import (
     ALGORITHMS,
-    TASK_BLOCK,
     Batches,
     PretrainResult,
     alternating_round,
-    draw_data_seed,
     head_gradient,
     pretrain,
     pretraining_batches,
     representation_gradient,
 )
+from .seeds import stream
 from .tasks import (
     FAMILIES,
     KernelEstimate,
@@ -104,7 +111,6 @@ __all__ = [
     "FAMILIES",
     "LOSSES",
     "PROBES",
-    "TASK_BLOCK",
     "Batches",
     "Config",
     "ConvergenceError",
@@ -123,7 +129,6 @@ __all__ = [
     "TaskFamily",
     "TaskSet",
     "__version__",
-    "affine_projector",
     "alignment",
     "alternating_round",
     "certificate",
@@ -131,12 +136,9 @@ __all__ = [
     "check_float",
     "check_int",
     "check_le",
-    "code_version",
     "connect_the_dots",
     "coverage",
-    "default_cache",
     "downstream_accuracy",
-    "draw_data_seed",
     "draw_problem",
     "draw_subspace",
     "draw_tasks",
@@ -157,6 +159,7 @@ __all__ = [
     "label_kernel_monte_carlo",
     "leakage",
     "linear_coefficient",
+    "log_grid",
     "max_correlation",
     "odd_task_population_W1",
     "orthogonal_halfspaces",
@@ -172,10 +175,9 @@ __all__ = [
     "representational_cost",
     "rho",
     "run",
-    "second_differences",
     "sobolev_kernel",
     "stream",
     "subspace_distance",
     "sweep",
-    "use_theme",
+    "tidy",
 ]

@@ -1,8 +1,10 @@
 """An on-disk result cache keyed by the config and the version of the code that computed it.
 
 The key of an entry hashes its JSON description together with :func:`code_version` (a hash of
-every source file of ``mtrl`` and of the torch version), so any change in ``mtrl/`` makes old
-entries unreachable: the book never shows a result of old code. Entries are written atomically
+every source file of ``mtrl`` that can change a result, and of the torch version), so any such
+change makes old entries unreachable: the book never shows a result of old code. The plots
+(``mtrl.plotting``) and the book glue (``mtrl.book``) are outside the hash: a change of colour or
+of a caption keeps every cached result. Entries are written atomically
 (temporary file, then rename) and carry a SHA-256 of their payload, checked on every read; an
 entry that fails the check is deleted and treated as missing. Temporary files abandoned by a
 killed writer are deleted by a later write once they are a day old.
@@ -21,18 +23,46 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["ResultCache", "code_version", "default_cache", "write_atomically"]
+__all__ = [
+    "ResultCache",
+    "code_version",
+    "default_cache",
+    "resolve_cache",
+    "tensor_digest",
+    "write_atomically",
+]
 
 _MAGIC = b"mtrl-cache-1\n"
+_PACKAGE = Path(__file__).parent
+UNHASHED = ("plotting", "book")  # subpackages whose change cannot change a result
+
+
+def hashed_sources() -> list[Path]:
+    """Return the source files of ``mtrl`` that :func:`code_version` hashes, sorted: every
+    ``.py`` file except those of the subpackages in ``UNHASHED``."""
+    return sorted(
+        path
+        for path in _PACKAGE.rglob("*.py")
+        if path.relative_to(_PACKAGE).parts[0] not in UNHASHED
+    )
 
 
 @functools.cache
 def code_version() -> str:
-    """Return a hash of the source of ``mtrl`` and of the torch version."""
+    """Return a hash of the sources that can change a result (:func:`hashed_sources`) and of
+    the torch version."""
     h = hashlib.sha256(torch.__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in hashed_sources():
+        h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def tensor_digest(t: torch.Tensor) -> str:
+    """Return a hash of a tensor's dtype, shape and values (for keys of results of tensors)."""
+    data = t.detach().cpu().contiguous()
+    h = hashlib.sha256(f"{data.dtype} {tuple(data.shape)}".encode())
+    h.update(data.numpy().tobytes())
+    return h.hexdigest()
 
 
 class ResultCache:
@@ -105,3 +135,13 @@ def write_atomically(path: str | os.PathLike, write) -> None:
 def default_cache() -> ResultCache:
     """Return the cache in ``$MTRL_CACHE``, or ``~/.cache/mtrl`` when it is not set."""
     return ResultCache(os.environ.get("MTRL_CACHE") or Path.home() / ".cache" / "mtrl")
+
+
+def resolve_cache(cache: ResultCache | str | None) -> ResultCache | None:
+    """Return the cache that a ``cache=`` argument names: ``"default"`` is
+    :func:`default_cache`, ``None`` is no cache, a :class:`ResultCache` is itself."""
+    if isinstance(cache, str):
+        if cache != "default":
+            raise ValueError(f'cache must be "default", a ResultCache or None, got {cache!r}')
+        return default_cache()
+    return cache

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from .errors import ParameterError, check_choice, check_float, check_int
 from .network import features
+from .numerics import with_ones
 from .tasks import TaskSet, draw_tasks
 
 __all__ = [
@@ -72,14 +73,10 @@ def probe_features(
         if generator is None:
             raise ParameterError("generator is required when resample_bias is True")
         scale = check_float("bias_scale", bias_scale, low_open=True)
-        bias = torch.randn(W.shape[0], generator=generator, dtype=W.dtype) * scale
+        bias = _randn(W.shape[0], generator=generator, like=W) * scale
     else:
         bias = b / norms
     return features(W / norms[:, None], bias, X)
-
-
-def _augmented(H: Tensor) -> Tensor:
-    return torch.cat([H, torch.ones(H.shape[0], 1, dtype=H.dtype)], dim=1)  # (n, m + 1)
 
 
 def _logistic_objective(Z: Tensor, y: Tensor, theta: Tensor, reg: float) -> Tensor:
@@ -88,11 +85,18 @@ def _logistic_objective(Z: Tensor, y: Tensor, theta: Tensor, reg: float) -> Tens
     return torch.nn.functional.softplus(-margins).mean(1) + penalty
 
 
+def _randn(*shape: int, generator: torch.Generator, like: Tensor) -> Tensor:
+    """Draw N(0, 1) numbers on the generator's device, then move them to ``like``'s: the same
+    numbers for a seed whatever the device of the data."""
+    out = torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device)
+    return out.to(like.device)
+
+
 def _fit_logistic(H: Tensor, y: Tensor, reg: float, tol: float, max_iter: int) -> Probe:
-    Z = _augmented(H)  # (n, m + 1)
+    Z = with_ones(H)  # (n, m + 1)
     n, p = Z.shape
-    theta = torch.zeros(y.shape[0], p, dtype=H.dtype)
-    penalty = torch.full((p,), reg, dtype=H.dtype)
+    theta = H.new_zeros(y.shape[0], p)
+    penalty = H.new_full((p,), reg)
     penalty[-1] = 0.0  # the intercept is not penalised
     for iteration in range(max_iter + 1):
         margins = y * (theta @ Z.T)
@@ -107,7 +111,7 @@ def _fit_logistic(H: Tensor, y: Tensor, reg: float, tol: float, max_iter: int) -
         step = torch.linalg.solve(hessian, grad)
         # Damped Newton: halve the step until the objective does not increase (per task).
         current = _logistic_objective(Z, y, theta, reg)
-        t = torch.ones(y.shape[0], 1, dtype=H.dtype)
+        t = H.new_ones(y.shape[0], 1)
         for _ in range(30):
             trial = _logistic_objective(Z, y, theta - t * step, reg)
             worse = trial > current + 1e-15 * current.abs()
@@ -122,7 +126,7 @@ def _fit_ridge(H: Tensor, y: Tensor, reg: float) -> Probe:
     n, m = H.shape
     mean_h, mean_y = H.mean(0), y.mean(1)
     Hc = H - mean_h
-    gram = Hc.T @ Hc / n + reg * torch.eye(m, dtype=H.dtype)
+    gram = Hc.T @ Hc / n + reg * torch.eye(m, dtype=H.dtype, device=H.device)
     weights = torch.linalg.solve(gram, Hc.T @ (y - mean_y[:, None]).T / n).T  # (k, m)
     intercepts = mean_y - weights @ mean_h
     residual = y - (weights @ H.T + intercepts[:, None])
@@ -188,8 +192,9 @@ def downstream_accuracy(
     num_tasks = check_int("num_tasks", num_tasks)
     if tasks is None:
         tasks = draw_tasks(family, num_tasks, M.shape[1], generator=generator, dtype=M.dtype)
+        tasks = tasks.to(M.device)
     truth = TaskSet(M, tasks, family)
-    X = torch.randn(n_down + n_test, M.shape[0], generator=generator, dtype=M.dtype)
+    X = _randn(n_down + n_test, M.shape[0], generator=generator, like=M)
     y = truth.labels((X @ M).expand(truth.T, -1, -1))  # (k, n_down + n_test)
     # The probe is small: fit it in float64, where a gradient tolerance of 1e-8 is attainable.
     H = probe_features(W, b, X, resample_bias=resample_bias, generator=generator).double()
@@ -205,9 +210,7 @@ def orthogonal_halfspaces(direction: Tensor, num_tasks: int, *, generator) -> Te
     if direction.shape[0] < 2:
         raise ParameterError(f"orthogonal directions need r >= 2, got r={direction.shape[0]}")
     u = direction / direction.norm()
-    theta = torch.randn(
-        check_int("num_tasks", num_tasks), u.shape[0], generator=generator, dtype=u.dtype
-    )
+    theta = _randn(check_int("num_tasks", num_tasks), u.shape[0], generator=generator, like=u)
     theta = theta - (theta @ u)[:, None] * u
     return (theta / theta.norm(dim=1, keepdim=True))[:, None, :]
 

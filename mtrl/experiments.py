@@ -1,14 +1,16 @@
 """Experiments: a frozen :class:`Config`, a pure :func:`run`, :func:`sweep` over configs.
 
-One integer ``seed`` gives independent random streams for the subspace, the tasks, the
-initialisation and the pretraining data, so that e.g. changing ``n2`` leaves ``W_0`` unchanged.
-Results are cached on disk under a hash of the config and of the code (see :mod:`mtrl.cache`).
+This is the experiment layer: it turns seeds into generators (:mod:`mtrl.seeds`: independent
+streams for the subspace, the tasks, the initialisation and the pretraining data, so that e.g.
+changing ``n2`` leaves ``W_0`` unchanged) and caches results on disk under a hash of the config
+and of the code (:mod:`mtrl.cache`). The math core below it never touches seeds or the disk.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -19,17 +21,26 @@ import torch
 from torch import Tensor
 
 from . import metrics
-from .cache import ResultCache, default_cache
+from .cache import ResultCache, resolve_cache
 from .errors import ParameterError, check_choice, check_float, check_int, check_le
 from .losses import LOSSES
 from .network import Network, init_network
-from .pretrain import ALGORITHMS, pretrain
+from .pretrain import ALGORITHMS, check_steps, pretrain
+from .seeds import stream
 from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
 
-__all__ = ["Config", "Result", "draw_problem", "process_pool", "run", "stream", "sweep"]
+__all__ = [
+    "Config",
+    "Result",
+    "draw_problem",
+    "log_grid",
+    "process_pool",
+    "run",
+    "sweep",
+    "tidy",
+]
 
 EXPERIMENT_ALGORITHMS = (*ALGORITHMS, "single_task", "random_features")
-_STREAMS = ("subspace", "tasks", "init", "data", "downstream")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -74,10 +85,7 @@ class Config:
         check_float("tau", self.tau, low_open=True)
         check_float("beta", self.beta)
         check_int("rounds", self.rounds, low=0)
-        check_float("eta_a", self.eta_a, low_open=True)
-        check_float("eta_w", self.eta_w, low_open=True)
-        check_float("lam", self.lam)
-        check_float("eta_w*lam", self.eta_w * self.lam, high=1.0)
+        check_steps(self.eta_a, self.eta_w, self.lam)
         check_int("seed", self.seed, low=0)
         if not isinstance(self.resample, bool):
             raise ParameterError(f"resample must be True or False, got resample={self.resample!r}")
@@ -94,14 +102,15 @@ class Config:
 class Result:
     """What :func:`run` returns.
 
-    ``M`` (d, r), ``tasks`` (T, directions, r), ``b`` (m), the final ``W`` (m, d), and the
-    metrics after each round, each (K+1,) with index 0 the initialisation.
+    ``M`` (d, r), ``tasks`` (T, directions, r), ``b`` (m), the initial ``W_0`` and the final
+    ``W`` (m, d), and the metrics after each round, each (K+1,) with index 0 the initialisation.
     """
 
     config: Config
     M: Tensor
     tasks: Tensor
     b: Tensor
+    W_0: Tensor
     W: Tensor
     energy: Tensor
     coverage: Tensor
@@ -119,16 +128,6 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> Result:
         return cls(**{**data, "config": Config(**data["config"])})
-
-
-def stream(seed: int, name: str, device="cpu") -> torch.Generator:
-    """Return the generator of the named stream of ``seed``: subspace, tasks, init, data or
-    downstream (new tasks and their samples)."""
-    check_choice("stream", name, _STREAMS)
-    state = np.random.SeedSequence(
-        check_int("seed", seed, low=0), spawn_key=(_STREAMS.index(name),)
-    )
-    return torch.Generator(device=device).manual_seed(int(state.generate_state(1, np.uint64)[0]))
 
 
 def draw_problem(config: Config, device="cpu") -> tuple[TaskSet, Network]:
@@ -153,7 +152,7 @@ def draw_problem(config: Config, device="cpu") -> tuple[TaskSet, Network]:
     return TaskSet(M.to(device), tasks.to(device), config.family, config.p), net
 
 
-def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network, device) -> Tensor:
+def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network) -> Tensor:
     """Return ``W`` after each round, (K+1, m, d), for any algorithm of the experiment layer."""
     if config.algorithm == "random_features":
         return net.W.expand(config.rounds + 1, -1, -1)
@@ -181,12 +180,13 @@ def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network, device) -> 
 
 def _compute(config: Config, device) -> Result:
     tasks, net = draw_problem(config, device)
-    Ws = _pretrained_rounds(config, tasks, net, device)
+    Ws = _pretrained_rounds(config, tasks, net)
     M = tasks.M
     cpu = {
         "M": M,
         "tasks": tasks.tasks,
         "b": net.b,
+        "W_0": Ws[0],
         "W": Ws[-1],
         "energy": metrics.energy_fraction(Ws, M),
         "coverage": metrics.coverage(Ws, M),
@@ -204,7 +204,7 @@ def run(config: Config, *, cache: ResultCache | str | None = "default", device=N
     if not isinstance(config, Config):
         raise ParameterError(f"config must be a Config, got {type(config).__name__}")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    cache = default_cache() if cache == "default" else cache
+    cache = resolve_cache(cache)
     key = {"config": asdict(config), "device": device.type}
     if cache is not None:
         hit = cache.get(key)
@@ -251,6 +251,35 @@ def sweep(
         return [run(c, cache=cache) for c in bar(configs)]
     futures = [executor.submit(run, c, cache=cache) for c in configs]
     return [f.result() for f in bar(futures)]
+
+
+def log_grid(low: float, high: float, points: int) -> list[int]:
+    """Return about ``points`` distinct integers, log-spaced from ``low`` to ``high``, sorted
+    (values that round to the same integer are kept once)."""
+    check_float("low", low, low_open=True)
+    check_le("low", low, "high", high)
+    points = check_int("points", points)
+    grid = np.logspace(math.log10(low), math.log10(high), points)
+    return sorted({int(v) for v in np.round(grid)})
+
+
+def tidy(results: list[Result], *, rounds: bool = False):
+    """Return a tidy table (a pandas DataFrame) of ``results``: a row per result with every
+    ``Config`` field and the final ``energy``, ``leakage``, ``coverage`` and ``distance``; with
+    ``rounds``, a row per result and round ``k`` (0 the initialisation) instead."""
+    import pandas as pd
+
+    rows = []
+    for result in results:
+        metrics_k = {
+            "energy": result.energy, "leakage": result.leakage,
+            "coverage": result.coverage, "distance": result.distance,
+        }  # fmt: skip
+        ks = range(len(result.energy)) if rounds else [len(result.energy) - 1]
+        for k in ks:
+            row = {**asdict(result.config), **{n: float(v[k]) for n, v in metrics_k.items()}}
+            rows.append({**row, "k": k} if rounds else row)
+    return pd.DataFrame(rows)
 
 
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:

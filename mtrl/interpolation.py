@@ -13,13 +13,13 @@ Also here: the first-order Sobolev kernel ``k(x, x') = 1 - (x - x')_+ + (x - x_1
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from .errors import ConvergenceError, ParameterError, check_float, check_int
+from .numerics import momentum
 
 __all__ = [
     "PenalizedOptimum",
@@ -142,7 +142,7 @@ def penalized_optimum(
     for it in range(1, max_iterations + 1):
         U_next = Z - step * (D @ (D.T @ Z - Y))
         U_next = U_next * torch.clamp(lam / U_next.norm(dim=1, keepdim=True), max=1.0)
-        t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        t_next = momentum(t)
         Z = U_next + (t - 1) / t_next * (U_next - U)
         U, t = U_next, t_next
         if it % 100 == 0 or it == max_iterations:

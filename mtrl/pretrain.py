@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from .errors import ParameterError, check_choice, check_float, check_int
 from .losses import Loss, get_loss
 from .network import Network
+from .seeds import draw_seed, substream
 from .tasks import TaskSet
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "Batches",
     "PretrainResult",
     "alternating_round",
-    "draw_data_seed",
     "head_gradient",
     "pretrain",
     "pretraining_batches",
@@ -142,16 +141,6 @@ def _update(layer: _Layer, A, batch: Batches, loss: Loss, algorithm: str, eta_a:
     return A_next, _representation_gradient(layer, A_used, batch.X2, batch.y2, loss)
 
 
-def draw_data_seed(generator: torch.Generator) -> int:
-    """Draw the seed from which :func:`pretrain` derives all its batches and random heads."""
-    return int(torch.randint(2**62, (1,), generator=generator))
-
-
-def _generator(seed: int, key: tuple[int, ...], device) -> torch.Generator:
-    state = np.random.SeedSequence([seed, *key]).generate_state(1, np.uint64)[0]
-    return torch.Generator(device=device).manual_seed(int(state))
-
-
 def pretraining_batches(
     tasks: TaskSet,
     *,
@@ -195,7 +184,7 @@ def _fill_batches(tasks, buffers, seed: int, data_round: int, start: int, stop: 
     views = [None if v is None else v[: stop - start] for v in buffers]
     draws = (torch.randn, torch.randn, torch.rand, torch.rand)
     for lo in range(start, stop, TASK_BLOCK):
-        g = _generator(seed, (0, data_round, lo // TASK_BLOCK), M.device)
+        g = substream(seed, 0, data_round, lo // TASK_BLOCK, device=M.device)
         # Always draw the whole block, so that its stream is consumed the same way whatever stop.
         size, keep = min(TASK_BLOCK, tasks.T - lo), min(TASK_BLOCK, stop - lo)
         for view, draw in zip(views, draws, strict=True):
@@ -220,13 +209,19 @@ def _chunk_tasks(chunk_tasks: int | None, n1: int, n2: int, d: int, m: int, item
     return TASK_BLOCK * math.ceil(chunk_tasks / TASK_BLOCK)
 
 
-def _check_steps(loss, algorithm, eta_a, eta_w, lam) -> tuple[Loss, float]:
-    lossf = get_loss(loss)
-    check_choice("algorithm", algorithm, ALGORITHMS)
+def check_steps(eta_a: float, eta_w: float, lam: float) -> float:
+    """Check the step sizes and the weight decay of a round; return the decay ``eta_w * lam``,
+    which must lie in [0, 1] (1 erases the initialisation)."""
     check_float("eta_a", eta_a, low_open=True)
     check_float("eta_w", eta_w, low_open=True)
     check_float("lam", lam)
-    return lossf, check_float("eta_w*lam", eta_w * lam, high=1.0)
+    return check_float("eta_w*lam", eta_w * lam, high=1.0)
+
+
+def _check_round(loss, algorithm, eta_a, eta_w, lam) -> tuple[Loss, float]:
+    lossf = get_loss(loss)
+    check_choice("algorithm", algorithm, ALGORITHMS)
+    return lossf, check_steps(eta_a, eta_w, lam)
 
 
 def _step_W(W: Tensor, grad: Tensor, decay: float, eta_w: float, eta_a: float, k: int) -> Tensor:
@@ -250,7 +245,7 @@ def alternating_round(
     lam: float = 1.0,
 ) -> Network:
     """Return the network after one round on in-memory ``batches`` for all its ``T`` tasks."""
-    lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
+    lossf, decay = _check_round(loss, algorithm, eta_a, eta_w, lam)
     W, b = network.W, network.b
     A, grad = _update(_Layer.of(W, b), network.A, batches, lossf, algorithm, eta_a)
     T = network.A.shape[0]
@@ -278,12 +273,12 @@ def pretrain(
     ``algorithm`` is ``heads_first`` (the algorithm of the book), ``simultaneous`` (heads and
     ``W`` both step from the same point) or ``random_heads`` (heads drawn N(0, 1/m) and never
     adapted). Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
-    ``s = draw_data_seed(generator)``; with ``resample=False`` every round reuses round 0's.
+    ``s = mtrl.seeds.draw_seed(generator)``; with ``resample=False`` every round reuses round 0's.
     ``chunk_tasks`` bounds how many tasks are held in memory at once (rounded up to a multiple
     of ``TASK_BLOCK``); by default a chunk uses about 16 MiB (at least one block).
     """
     n1, n2 = check_int("n1", n1), check_int("n2", n2)
-    lossf, decay = _check_steps(loss, algorithm, eta_a, eta_w, lam)
+    lossf, decay = _check_round(loss, algorithm, eta_a, eta_w, lam)
     rounds = check_int("rounds", rounds, low=0)
     W, b, A = network.W, network.b, network.A
     m, d = W.shape
@@ -294,9 +289,9 @@ def pretrain(
         )
     chunk = _chunk_tasks(chunk_tasks, n1, n2, d, m, W.element_size())
 
-    seed = draw_data_seed(generator)
+    seed = draw_seed(generator)
     if algorithm == "random_heads":
-        g = _generator(seed, (1,), W.device)  # the heads' stream, apart from the data's
+        g = substream(seed, 1, device=W.device)  # the heads' stream, apart from the data's
         A = torch.randn(A.shape, generator=g, dtype=W.dtype, device=W.device) / math.sqrt(m)
     # Buffers reused by every chunk: fresh large allocations would page-fault each time.
     workspace = torch.empty(min(chunk, tasks.T) * max(n1, n2) * m, dtype=W.dtype, device=W.device)

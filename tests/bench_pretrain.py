@@ -23,6 +23,7 @@ import torch
 from reference import module_round, reference_round
 
 import mtrl
+import mtrl.seeds
 
 WORKLOADS = {
     "target size": dict(d=200, r=5, m=1000, T=1000, n1=200, n2=200),
@@ -90,7 +91,7 @@ def check_peers(size: dict) -> float:
     tasks, net = problem(size, "float64")
     generator = torch.Generator().manual_seed(0)
     fast = mtrl.pretrain(net, tasks, n1=size["n1"], n2=size["n2"], generator=generator, **STEPS)
-    seed = mtrl.draw_data_seed(torch.Generator().manual_seed(0))
+    seed = mtrl.seeds.draw_seed(torch.Generator().manual_seed(0))
     batch = mtrl.pretraining_batches(tasks, n1=size["n1"], n2=size["n2"], seed=seed)
     W_careful, _ = reference_round(net, batch, algorithm="heads_first", **STEPS)
     W_module = module_round(net, batch, **STEPS)

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 import mtrl
 import mtrl.book
+import mtrl.book.figures
 
 
 def _figure():
@@ -20,40 +21,45 @@ def _figure():
 
 
 def test_export_writes_three_formats_with_provenance_and_is_deterministic(tmp_path, monkeypatch):
-    monkeypatch.setenv("MTRL_CHAPTER", "09_example")
-    mtrl.book._parameters.clear()
-    mtrl.book._parameters.update(seed="7", d="100")
+    provenance = mtrl.book.Provenance("09_example", {"seed": "7", "d": "100"}, (7, 8))
     fig = _figure()
-    first = mtrl.book.export_figure(fig, "fig_example", tmp_path / "a")
-    second = mtrl.book.export_figure(fig, "fig_example", tmp_path / "b")
+    first = mtrl.book.export_figure(fig, "fig_example", tmp_path / "a", provenance)
+    second = mtrl.book.export_figure(fig, "fig_example", tmp_path / "b", provenance)
     plt.close(fig)
     assert first["files"] == second["files"]  # same figure, same bytes: no timestamps
     assert sorted(first["files"]) == ["fig_example.pdf", "fig_example.png", "fig_example.svg"]
     record = json.loads((tmp_path / "a/fig_example.json").read_text())
     assert record["label"] == "fig-example" and record["chapter"] == "09_example"
     assert record["seed"] == "7" and record["version"] == mtrl.__version__
+    assert record["seeds"] == [7, 8]
     assert record["parameters"] == {"seed": "7", "d": "100"} and record["commit"]
     # A later commit with the same figure rewrites only the record, not the files.
-    monkeypatch.setattr(mtrl.book, "_git_commit", lambda: "0123456789ab")
+    monkeypatch.setattr(mtrl.book.figures, "git_commit", lambda: "0123456789ab")
     fig = _figure()
-    later = mtrl.book.export_figure(fig, "fig_example", tmp_path / "c")
+    later = mtrl.book.export_figure(fig, "fig_example", tmp_path / "c", provenance)
     plt.close(fig)
     assert later["files"] == first["files"] and later["commit"] == "0123456789ab" != first["commit"]
     stamp = f"version {mtrl.__version__}"
     assert stamp in PdfReader(tmp_path / "a/fig_example.pdf").metadata["/Subject"]
     with Image.open(tmp_path / "a/fig_example.png") as png:
-        assert stamp in png.info["Description"]
+        assert stamp in png.info["Description"] and "seeds 7, 8" in png.info["Description"]
     svg = (tmp_path / "a/fig_example.svg").read_text()
     assert stamp in svg and "<dc:date>" not in svg
 
 
-def test_export_refuses_a_figure_before_the_parameters(tmp_path):
-    mtrl.book._parameters.clear()
+def test_a_chapter_exports_its_figures_with_its_parameters_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTRL_CHAPTER", "09_example")
+    monkeypatch.delenv("MTRL_FIGURES", raising=False)
     fig = _figure()
-    with pytest.raises(RuntimeError, match="fig-example: call publish_parameters"):
-        mtrl.book.export_figure(fig, "fig_example", tmp_path)
-    plt.close(fig)
-    assert not list(tmp_path.iterdir())  # nothing written
+    assert mtrl.book.Chapter(d=100).figure("fig_example", fig) is None  # glued, not exported
+    monkeypatch.setenv("MTRL_FIGURES", str(tmp_path))
+    chapter = mtrl.book.Chapter(d=100, seed=3)
+    record = chapter.figure("fig_example", _figure(), seeds=range(3))
+    assert record["chapter"] == "09_example" and record["parameters"] == {"d": "100", "seed": "3"}
+    assert record["seeds"] == [0, 1, 2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "fig_example.json", "fig_example.pdf", "fig_example.png", "fig_example.svg",
+    ]  # fmt: skip
 
 
 def _book(tmp_path, caption):
@@ -70,11 +76,10 @@ def _book(tmp_path, caption):
 def test_manifest_collects_records_titles_and_removes_stale_files(tmp_path):
     _book(tmp_path, "Loss against $T$ = {glue:text}`T_txt` tasks. More text here.")
     folder = tmp_path / mtrl.book.FIGURES
-    mtrl.book._parameters.clear()
-    mtrl.book._parameters.update(T="10")
+    provenance = mtrl.book.Provenance("09_example", {"T": "10"})
     fig = _figure()
-    mtrl.book.export_figure(fig, "fig_example", folder)
-    mtrl.book.export_figure(fig, "fig_gone", folder)  # a figure no chapter publishes now
+    mtrl.book.export_figure(fig, "fig_example", folder, provenance)
+    mtrl.book.export_figure(fig, "fig_gone", folder, provenance)  # no chapter publishes it now
     plt.close(fig)
     manifest = json.loads(mtrl.book.write_manifest(tmp_path).read_text())
     assert [e["label"] for e in manifest] == ["fig-example"]

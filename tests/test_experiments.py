@@ -72,7 +72,7 @@ def test_corrupt_cache_entry_is_discarded_and_recomputed(isolated_cache):
     first = mtrl.run(SMALL)
     (path,) = isolated_cache.glob("*.pt")
     path.write_bytes(path.read_bytes()[:-10])  # truncated, as by an interrupted write
-    assert mtrl.default_cache().get({"config": "absent"}) is None
+    assert mtrl.cache.default_cache().get({"config": "absent"}) is None
     again = mtrl.run(SMALL)
     assert same(first, again)
 

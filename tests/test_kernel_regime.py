@@ -6,13 +6,14 @@ import math
 import pytest
 import torch
 
+import mtrl
 from mtrl.errors import ConvergenceError, ParameterError
+from mtrl.fits import fit_multitask
 from mtrl.interpolation import connect_the_dots, penalized_optimum
 from mtrl.kernel_regime import (
     ReluNetwork,
     affine_projector,
     certificate,
-    fit_multitask,
     init_relu_networks,
     kernel_solution,
     max_correlation,
@@ -21,6 +22,11 @@ from mtrl.kernel_regime import (
 D64 = torch.float64
 X1 = torch.tensor([-2.0, -1, 0, 1, 2], dtype=D64)[:, None]
 Y1 = torch.tensor([1.0, 0, 0.2, 1, 3], dtype=D64)  # a convex run: single-task non-unique
+
+
+def _init(X, T, m, seeds, **kw):
+    """Networks drawn from the ``init`` streams of ``seeds``, as the Kernel chapter draws them."""
+    return init_relu_networks(X, T, m, [mtrl.stream(s, "init") for s in seeds], **kw)
 
 
 def _square_data():
@@ -63,10 +69,10 @@ def test_certificate_bounds_every_network_and_the_exact_optimum():
     Y = torch.stack([Y1, torch.tensor([0.3, -1.0, 0.5, 2.0, -0.4], dtype=D64)], 1)
     opt = penalized_optimum(X1[:, 0], Y, lam)
     for seed in range(5):  # weak duality for untrained networks
-        net = init_relu_networks(X1, 2, 10, [seed], init_scale=3.0)
+        net = _init(X1, 2, 10, [seed], init_scale=3.0)
         objective, bound = certificate(X1, Y, net, lam)
         assert bound.item() <= opt.objective + 1e-12 <= objective.item() + 2e-12
-    fit = fit_multitask(X1, Y, lam, init_relu_networks(X1, 2, 20, [0, 1]), tol=1e-6)
+    fit = fit_multitask(X1, Y, lam, _init(X1, 2, 20, [0, 1]), tol=1e-6)
     objective, bound = certificate(X1, Y, fit.network, lam)
     assert torch.allclose(objective, fit.objective, rtol=1e-10)
     assert bool((bound <= opt.objective + 1e-12).all())
@@ -79,7 +85,7 @@ def test_multitask_fits_agree_and_single_task_fits_differ():
     y2 = torch.tensor([0.3, -1.0, 0.5, 2.0, -0.4], dtype=D64)
     cases = {"single": Y1[:, None], "multi": torch.stack([Y1, y2], 1)}
     fits = {
-        k: fit_multitask(X1, Y, lam, init_relu_networks(X1, Y.shape[1], 20, [0, 1, 2]), tol=1e-6)
+        k: fit_multitask(X1, Y, lam, _init(X1, Y.shape[1], 20, [0, 1, 2]), tol=1e-6)
         for k, Y in cases.items()
     }
     opt = penalized_optimum(X1[:, 0], cases["multi"], lam)
@@ -95,12 +101,12 @@ def test_multitask_fits_agree_and_single_task_fits_differ():
 
 def test_fits_are_deterministic_and_seeded():
     X, y = _square_data()
-    nets = [init_relu_networks(X, 1, 30, [4, 5]) for _ in range(2)]
+    nets = [_init(X, 1, 30, [4, 5]) for _ in range(2)]
     assert torch.equal(nets[0].W, nets[1].W) and torch.equal(nets[0].V, nets[1].V)
     assert not torch.equal(nets[0].W[0], nets[0].W[1])
     a, b = (fit_multitask(X, y[:, None], 1e-2, n, tol=1e-3) for n in nets)
     assert torch.equal(a.network.V, b.network.V) and a.steps == b.steps
-    one = init_relu_networks(X, 1, 30, [5])
+    one = _init(X, 1, 30, [5])
     assert torch.equal(one.W[0], nets[0].W[1])  # a seed's draw does not depend on the others
 
 
@@ -131,7 +137,7 @@ def test_kernel_solution_solves_the_weighted_ridge_problem():
 
 
 def test_bad_inputs_fail_fast():
-    net = init_relu_networks(X1, 1, 5, [0])
+    net = _init(X1, 1, 5, [0])
     with pytest.raises(ParameterError, match="d = 1 or 2"):
         fit_multitask(torch.zeros(5, 3, dtype=D64), Y1[:, None], 0.1, net)
     with pytest.raises(ParameterError, match="distinct"):
@@ -142,14 +148,14 @@ def test_bad_inputs_fail_fast():
         fit_multitask(X1, Y1[:, None], 0.1, net, tol=0.0)
     with pytest.raises(ParameterError, match="must agree"):
         fit_multitask(X1, torch.zeros(5, 2, dtype=D64), 0.1, net)
-    with pytest.raises(ParameterError, match="seeds"):
-        init_relu_networks(X1, 1, 5, [])
+    with pytest.raises(ParameterError, match="generators"):
+        _init(X1, 1, 5, [])
     with pytest.raises(ConvergenceError, match="max_steps"):
         fit_multitask(X1, Y1[:, None], 1e-4, net, tol=1e-12, max_steps=3, check_every=1)
 
 
 def test_fits_are_cached_by_their_inputs(isolated_cache):
-    net = init_relu_networks(X1, 1, 10, [0])
+    net = _init(X1, 1, 10, [0])
     first = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4)
     assert len(list(isolated_cache.glob("*.pt"))) == 1
     again = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4)

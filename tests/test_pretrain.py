@@ -7,6 +7,7 @@ import torch
 from reference import reference_round
 
 import mtrl
+import mtrl.seeds
 
 T, d, r, m, n1, n2 = 5, 7, 2, 6, 9, 11
 
@@ -56,7 +57,7 @@ def test_streamed_pretrain_equals_in_memory_rounds(algorithm, gen):
         generator=torch.Generator().manual_seed(3),
         **kw,
     )
-    seed = mtrl.draw_data_seed(torch.Generator().manual_seed(3))
+    seed = mtrl.seeds.draw_seed(torch.Generator().manual_seed(3))
     ref = net if algorithm != "random_heads" else net.replace(A=out.network.A)
     for k in range(2):
         batch = mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=seed, data_round=k)

@@ -1,0 +1,72 @@
+"""The glue of one executing chapter: numbers and figures into the book, with provenance.
+
+A chapter creates one :class:`Chapter` with its parameters, right after validating them; the
+object publishes each parameter for the captions and holds the provenance that every figure
+it publishes records. Keeping every ``glue`` call behind it keeps the chapters short and makes
+a later move to another book engine a local change.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Sequence
+
+from .figures import Provenance, export_figure
+
+__all__ = ["Chapter", "glue_value"]
+
+
+def glue_value(name: str, value, digits: int | None = None) -> None:
+    """Glue ``value`` under ``name`` for ``{glue:text}`` in the prose, rounded to ``digits``.
+
+    Numpy and torch scalars are converted to plain Python numbers first, so that the stored
+    record is a plain literal that the book can format.
+    """
+    from myst_nb import glue
+
+    if hasattr(value, "item"):
+        value = value.item()
+    if digits is not None and isinstance(value, numbers.Real):
+        value = round(float(value), digits)
+    glue(name, value, display=False)
+
+
+class Chapter:
+    """The book glue of the chapter that is executing, with its ``parameters``.
+
+    Every parameter is glued as the string ``<name>_txt``, for captions that state parameters.
+    The chapter's name comes from ``$MTRL_CHAPTER`` and the folder that its figures are exported
+    to from ``$MTRL_FIGURES`` (``make execute`` and ``make run`` set both; without a folder,
+    figures are only glued).
+    """
+
+    def __init__(self, **parameters):
+        self.name = os.environ.get("MTRL_CHAPTER", "")
+        self.figures = os.environ.get("MTRL_FIGURES") or None
+        self.parameters = {name: str(value) for name, value in parameters.items()}
+        for name, text in self.parameters.items():
+            glue_value(f"{name}_txt", text)
+
+    def __repr__(self) -> str:
+        count = len(self.parameters)
+        return f"Chapter({self.name!r}, figures={self.figures!r}, {count} parameters)"
+
+    def publish(self, name: str, value, digits: int | None = None) -> None:
+        """Glue ``value`` under ``name`` (see :func:`glue_value`)."""
+        glue_value(name, value, digits)
+
+    def figure(self, name: str, fig, *, seeds: Sequence[int] = ()) -> dict | None:
+        """Glue a matplotlib figure under ``name`` for a ``{glue:figure}`` directive, export it
+        with its provenance (the chapter's parameters and the ``seeds`` it used) when there is a
+        figures folder, and close it. Returns the export record, if any."""
+        import matplotlib.pyplot as plt
+        from myst_nb import glue
+
+        glue(name, fig, display=False)
+        record = None
+        if self.figures:
+            provenance = Provenance(self.name, self.parameters, tuple(int(s) for s in seeds))
+            record = export_figure(fig, name, self.figures, provenance)
+        plt.close(fig)
+        return record

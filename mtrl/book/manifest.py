@@ -1,0 +1,91 @@
+"""The manifest of the book's figures and their citations (Reproduce page).
+
+The figures are found in the chapters' MyST (``{glue:figure}`` directives with a ``:name:``),
+and their records in the folder that :func:`mtrl.book.export_figure` wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ..cache import write_atomically
+from .identity import identity
+from .tables import chapter_notebooks, chapter_title, read_notebook
+
+__all__ = ["FIGURES", "figure_citations", "write_manifest"]
+
+FIGURES = "_static/figures"  # where figures are exported, relative to the book folder
+
+_FIGURE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n(.*?)\n```", re.DOTALL)
+_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+?)_txt`")
+
+
+def _figures(folder="."):
+    """Yield (notebook path, chapter title, glue name, label, caption) for every figure."""
+    for path in chapter_notebooks(folder):
+        notebook = read_notebook(path)
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                for name, label, caption in _FIGURE.findall(cell.source):
+                    yield path, chapter_title(notebook), name, label, caption
+
+
+def _figure_title(caption: str, parameters: dict) -> str:
+    """Return the first sentence of ``caption``, with glued parameters filled in."""
+    text = _ROLE.sub(lambda m: parameters.get(m.group(1), m.group(0)), " ".join(caption.split()))
+    return re.split(r"(?<=[^.]\.)\s", text, maxsplit=1)[0].rstrip(".:")
+
+
+def write_manifest(folder=".") -> Path:
+    """Write ``FIGURES``/manifest.json in the book ``folder``: every figure's record (see
+    :func:`mtrl.book.export_figure`) with its chapter title and caption title, in book order;
+    delete the files of figures that no chapter publishes any more."""
+    out = Path(folder) / FIGURES
+    entries = []
+    for path, chapter, name, label, caption in _figures(folder):
+        record_path = out / f"{name}.json"
+        if not record_path.exists():
+            raise FileNotFoundError(
+                f"figure {name} of {path.name} was not exported: no {record_path}"
+            )
+        record = json.loads(record_path.read_text())
+        record.update(chapter=path.stem, chapter_title=chapter, label=label,
+                      title=_figure_title(caption, record["parameters"]))  # fmt: skip
+        entries.append(record)
+    names = {entry["name"] for entry in entries}
+    for stale in out.iterdir():  # files of figures that no chapter publishes any more
+        if stale.suffix in (".pdf", ".png", ".svg", ".json") and stale.stem not in names:
+            if stale.name != "manifest.json":
+                stale.unlink()
+    manifest = out / "manifest.json"
+    text = json.dumps(entries, indent=1, sort_keys=True) + "\n"
+    write_atomically(manifest, lambda tmp: Path(tmp).write_text(text))
+    return manifest
+
+
+def figure_citations(folder=".") -> str:
+    """Return Markdown for the Reproduce page: every figure with its files and a citation, then
+    the BibTeX entries."""
+    book = identity()
+    where = f", {book.url}" if book.url else ""
+    url = f",\n  url    = {{{book.url}}}" if book.url else ""
+    rows, bibtex = [], []
+    for path, chapter, name, label, _ in _figures(folder):
+        files = " · ".join(
+            f"{{download}}`{ext.upper()} <{FIGURES}/{name}.{ext}>`" for ext in ("pdf", "png", "svg")
+        )
+        text = (
+            f"{book.authors} (2026), *{book.title}*, version {book.version}, figure `{label}` "
+            f"(chapter “{chapter}”){where}"
+        )
+        rows.append(f"| {{numref}}`{label}` | {{doc}}`{path.stem}` | {files} | {text} |")
+        bibtex.append(
+            f"@misc{{mtrl_{name},\n  title  = {{{{{book.title}}}}},\n"
+            f"  author = {{{{{book.authors}}}}},\n  year   = {{2026}},\n"
+            f"  version = {{{book.version}}},\n  note   = {{Figure {label}, chapter {chapter}}}"
+            f"{url}\n}}"
+        )
+    head = "| figure | chapter | files | citation |\n|---|---|---|---|\n"
+    return head + "\n".join(rows) + "\n\n```bibtex\n" + "\n\n".join(bibtex) + "\n```\n"
