@@ -12,22 +12,28 @@ TORCH_SPEC ?= torch==2.13.0
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-chtml.js
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
-PAPERMILL := $(BIN)/papermill --cwd book -k python3 --no-progress-bar --log-level WARNING
+PAPERMILL := $(BIN)/papermill -k python3 --no-progress-bar --log-level WARNING
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: help install execute run book test unit nbval book-check browser-check pdf lint bench clean
+.PHONY: help install constraints execute run book test unit nbval book-check browser-check pdf lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed $(MATHJAX)  ## create .venv with mtrl, the book and test tools, and MathJax
 
-$(VENV)/.installed: pyproject.toml
+# The book and test toolchain comes from constraints.txt (exact versions); torch does not.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
 	touch $@
+
+constraints:  ## re-pin the book and test toolchain from .venv into constraints.txt (not torch)
+	test -x $(BIN)/python || { echo "no $(VENV): run make install first"; exit 2; }
+	$(BIN)/python tests/freeze_constraints.py > constraints.txt.tmp
+	mv constraints.txt.tmp constraints.txt
 
 # MathJax is vendored from npm so that the HTML renders math offline (no CDN).
 $(MATHJAX):
@@ -38,38 +44,48 @@ $(MATHJAX):
 	cp "$$tmp"/package/LICENSE book/_static/mathjax.tmp/ && \
 	rm -rf book/_static/mathjax && mv book/_static/mathjax.tmp book/_static/mathjax
 
-# `execute` also exports every figure (PDF, PNG, SVG and a provenance record) to FIGURES and
-# writes their manifest; `run` exports the figures of a re-run apart, into _build/runs/figures.
-FIGURES := book/_static/figures
-
-execute: install  ## re-execute every chapter in place (papermill), at its default parameters
-	mkdir -p _build/executed
+# $(call execute-chapters,ROOT): execute every chapter of $(NOTEBOOKS) into ROOT/book (papermill,
+# at its default parameters, in ROOT/book), export every figure (PDF, PNG, SVG and a provenance
+# record) to ROOT/book/_static/figures and write their manifest. ROOT is . for `execute`.
+define execute-chapters
+	mkdir -p $(1)/_build/executed
 	for nb in $(NOTEBOOKS); do \
-	  out=_build/executed/$$(basename $$nb); \
+	  out=$(1)/_build/executed/$$(basename $$nb); \
 	  echo "executing $$nb"; \
-	  MTRL_FIGURES=$(CURDIR)/$(FIGURES) MTRL_CHAPTER=$$(basename $$nb .ipynb) $(PAPERMILL) $$nb $$out; \
-	  mv $$out $$nb; \
+	  MTRL_FIGURES=$(abspath $(1))/book/_static/figures MTRL_CHAPTER=$$(basename $$nb .ipynb) \
+	    $(PAPERMILL) --cwd $(1)/book $(1)/$$nb $$out; \
+	  mv $$out $(1)/$$nb; \
 	done
-	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.write_manifest('book'))"
+	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.write_manifest('$(1)/book'))"
+endef
 
-run: install  ## re-run one chapter with overrides: make run CHAPTER=03_theorem PARAMS="-p d 60"
-	test -n "$(CHAPTER)" || { echo "CHAPTER is required, e.g. CHAPTER=01_setup"; exit 2; }
-	mkdir -p _build/runs
-	MTRL_FIGURES=$(CURDIR)/_build/runs/figures MTRL_CHAPTER=$(CHAPTER) \
-	  $(PAPERMILL) book/$(CHAPTER).ipynb _build/runs/$(CHAPTER).ipynb $(PARAMS)
-	@echo "wrote _build/runs/$(CHAPTER).ipynb and its figures in _build/runs/figures"
+execute: install  ## maintainers: re-execute every chapter in place, refreshing the stored outputs and figures
+	@test -z "$$(git status --porcelain -- mtrl)" || { echo "mtrl/ has uncommitted changes:" \
+	  "commit them first, so that the figures' provenance names a commit that has their code"; exit 2; }
+	$(call execute-chapters,.)
 
-book: execute  ## execute every chapter, then build the HTML book into _build/html
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
+run: install  ## re-run one chapter with overrides, to HTML: make run CHAPTER=03_theorem PARAMS="-p d 60"
+	@test -n "$(CHAPTER)" || { echo "CHAPTER is required, e.g. CHAPTER=01_setup; the chapters:"; $(BIN)/mtrl chapters; exit 2; }
+	$(BIN)/mtrl run $(CHAPTER) $(PARAMS)
+
+# `book` executes a copy of the book's sources in _build/src and builds the HTML from it, so
+# that it changes no tracked file; `execute` refreshes the committed outputs themselves.
+BOOK_SRC := _build/src
+
+book: install  ## execute every chapter (in a copy, _build/src) and build the HTML book into _build/html
+	rm -rf $(BOOK_SRC) && mkdir -p $(BOOK_SRC)
+	cp -r _config.yml _toc.yml book $(BOOK_SRC)/
+	$(call execute-chapters,$(BOOK_SRC))
+	$(BIN)/jupyter-book build $(BOOK_SRC) --path-output . $(JB_FLAGS)
 	@echo "open _build/html/index.html"
 
 test: install lint unit nbval book-check browser-check  ## everything CI runs: lint, unit tests, nbval, strict build, browser check
 
-lint:
+lint:  ## ruff lint and format check of the package, the tests and the chapters
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check mtrl tests book
 
-unit:
+unit:  ## unit, property, reliability and Dask tests, and the bad-input tests of every chapter
 	$(BIN)/pytest tests
 
 nbval:  ## re-execute every chapter and compare with its stored outputs
@@ -82,7 +98,7 @@ book-check:  ## build the HTML from the stored outputs; any warning fails
 # Headless Chromium from Debian, installed on first use (root), to look at the book as a reader.
 CHROMIUM = command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-browser-check: book-check  ## open every built page in headless Chromium: math, images, links, glue
+browser-check: book-check  ## open every built page in headless Chromium: math, images, links, glue, navigation
 	$(CHROMIUM)
 	$(BIN)/python tests/browser_check.py _build/html
 
@@ -91,6 +107,7 @@ pdf: book-check  ## print the built book, page by page in the order of _toc.yml,
 	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.print_pdf('_build/html', '_build/mtrl.pdf'))"
 
 bench: install  ## time a pretraining round (vs the matmul rate and peers), its memory, a sweep vs a process pool
+	mkdir -p _build
 	cd tests && ../$(BIN)/python bench_pretrain.py --json ../_build/bench.json
 
 clean:  ## remove the built book and caches (not .venv)

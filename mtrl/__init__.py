@@ -27,13 +27,14 @@ Layers (each imports only from itself and the layers listed before it; a test ch
    ``interpolation``, ``kernel_regime`` ([N24]), with ``errors``, ``numerics`` and ``seeds``
    (the one module that turns integer seeds into generators);
 2. the experiment layer, the only one that touches the disk: ``experiments`` (``Config``,
-   ``Result``, ``run``, ``sweep``), ``fits`` (cached [N24] training), ``cache``;
+   ``Result``, ``run``, ``sweep``), ``fits`` (cached [N24] training), ``transfer`` (probes of
+   results), ``cache``;
 3. the book: ``plotting`` (figures of results) and ``book`` (glue, figure export, the
    Reproduce page's tables, the PDF), outside the cache's code hash.
 """
 
 from .cache import ResultCache
-from .contrastive import kernel_contrastive_loss, pseudo_contrastive_loss
+from .contrastive import kernel_contrastive_loss, pseudo_contrastive_error, pseudo_contrastive_loss
 from .downstream import (
     PROBES,
     Downstream,
@@ -70,15 +71,23 @@ from .kernel_regime import (
     init_relu_networks,
     kernel_solution,
     max_correlation,
+    sup_spread,
 )
 from .losses import LOSSES, Loss, get_loss
-from .metrics import coverage, energy_fraction, leakage, subspace_distance
+from .metrics import (
+    coverage,
+    energy_fraction,
+    leakage,
+    representation_similarity,
+    subspace_distance,
+)
 from .network import Network, features, init_network
 from .population import (
     heuristic_leakage,
     linear_coefficient,
     odd_task_population_W1,
     population_W1,
+    random_heads_energy,
     rho,
 )
 from .pretrain import (
@@ -103,6 +112,7 @@ from .tasks import (
     label_kernel_monte_carlo,
     register_family,
 )
+from .transfer import transfer_accuracy
 
 __version__ = "0.1.0"
 
@@ -169,15 +179,20 @@ __all__ = [
     "pretraining_batches",
     "probe_features",
     "process_pool",
+    "pseudo_contrastive_error",
     "pseudo_contrastive_loss",
+    "random_heads_energy",
     "register_family",
     "representation_gradient",
+    "representation_similarity",
     "representational_cost",
     "rho",
     "run",
     "sobolev_kernel",
     "stream",
     "subspace_distance",
+    "sup_spread",
     "sweep",
     "tidy",
+    "transfer_accuracy",
 ]

@@ -116,13 +116,21 @@ class ResultCache:
                 pass
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: set it back at once
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: str | os.PathLike, write) -> None:
     """Create ``path`` all at once: ``write(tmp)`` fills a temporary file beside it, which is
-    flushed to disk and renamed into place; on any error the temporary file is removed."""
+    flushed to disk and renamed into place; on any error the temporary file is removed. The file
+    gets the permissions of a newly created file (``0666`` less the umask)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it: mkstemp makes it 0600
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())

@@ -4,6 +4,7 @@ All metrics are invariant under rotations of the ambient space (``W -> W Q^T``, 
 under a change of orthonormal basis of ``span(M)`` (``M -> M R``) and under permutations of the
 neurons (rows of ``W``). They are undefined for ``W = 0`` and return ``nan`` there.
 Leading dimensions of ``W`` are batch dimensions: ``W`` (..., m, d) gives results (...).
+:func:`representation_similarity` looks at the representation ``relu(W x + b)`` itself instead.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ import torch
 from torch import Tensor
 
 from .errors import ParameterError
+from .network import features
 
-__all__ = ["coverage", "energy_fraction", "leakage", "subspace_distance"]
+__all__ = [
+    "coverage",
+    "energy_fraction",
+    "leakage",
+    "representation_similarity",
+    "subspace_distance",
+]
 
 
 def _check(W: Tensor, M: Tensor) -> None:
@@ -58,3 +66,9 @@ def coverage(W: Tensor, M: Tensor) -> Tensor:
     ratio = s[..., -1] / top.where(top > 0, torch.nan)
     # With fewer neurons than latent directions some direction is never covered.
     return ratio if W.shape[-2] >= M.shape[1] else ratio * 0.0
+
+
+def representation_similarity(W: Tensor, b: Tensor, X: Tensor, X2: Tensor) -> Tensor:
+    """Return the cosine similarity of the representations ``relu(W x + b)`` and
+    ``relu(W x' + b)`` of each pair of inputs: ``X``, ``X2`` (N, d) -> (N,)."""
+    return torch.nn.functional.cosine_similarity(features(W, b, X), features(W, b, X2), dim=-1)

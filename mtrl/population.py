@@ -1,6 +1,6 @@
 """Closed forms of the book for one round on ``halfspace`` tasks (Multi-task theorem chapter).
 
-Both are propositions or heuristics of this book, not results of the papers:
+All are propositions or heuristics of this book, not results of the papers:
 
 - :func:`population_W1`: as ``n1, n2 -> infinity``, with ``b = 0``, the correlation loss and
   ``eta_w * lam = 1``, one heads-first round gives ``W_1 = (eta_a eta_w / 2 pi) W_0 M S_T M^T``
@@ -12,6 +12,9 @@ Both are propositions or heuristics of this book, not results of the papers:
   ``1 - E(W_1) ~ rho / (1 + rho)`` with ``rho = pi r d (1 + pi d / n1) / (T n2)`` without label
   noise, and ``rho = pi r d (q^-2 + pi d / (n1 q^4)) / (T n2)``, ``q = 1 - 2p``, with flip
   probability ``p`` (both signals, heads and gradient, shrink by ``q``; the noise does not).
+- :func:`random_heads_energy`: with random heads that never adapt (the ``random_heads``
+  ablation, Mechanism chapter), signal and noise energies of the gradient both grow like ``T``,
+  in the ratio ``1/(2 pi) : d/(2 n2)``, so ``E(W_1) ~ 1/(1 + pi d/n2)`` whatever ``T``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "linear_coefficient",
     "odd_task_population_W1",
     "population_W1",
+    "random_heads_energy",
     "rho",
 ]
 
@@ -94,3 +98,10 @@ def heuristic_leakage(rho_value):
         raise ParameterError(f"rho must be finite and >= 0, got rho={rho_value!r}")
     out = values / (1 + values)
     return float(out) if isinstance(out, np.ndarray) and out.ndim == 0 else out
+
+
+def random_heads_energy(*, d: int, n2: int) -> float:
+    """Return ``1 / (1 + pi d / n2)``, the book's heuristic for the energy fraction after one
+    round with random fixed heads (ablation ``random_heads``), whatever the number of tasks."""
+    d, n2 = check_int("d", d), check_int("n2", n2)
+    return 1 / (1 + math.pi * d / n2)

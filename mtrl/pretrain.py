@@ -201,6 +201,19 @@ def _fill_batches(tasks, buffers, seed: int, data_round: int, start: int, stop: 
     return Batches(X1, chunk.labels(X1 @ M, uniforms=U1), X2, chunk.labels(X2 @ M, uniforms=U2))
 
 
+def memory_needed(
+    *, d: int, m: int, T: int, n1: int, n2: int, rounds: int, itemsize: int, noisy: bool = False
+) -> int:
+    """Return the bytes that :func:`pretrain` allocates at its peak, about: the first layer of
+    every round and the gradient, the heads twice, one chunk's data (and label-noise uniforms),
+    its workspace and the features of its larger step (see ``_chunk_tasks``)."""
+    chunk = min(_chunk_tasks(None, n1, n2, d, m, itemsize), T)
+    n = max(n1, n2)
+    data = chunk * (n1 + n2) * d * itemsize + (chunk * (n1 + n2) * 8 if noisy else 0)
+    work = 2 * chunk * n * m * itemsize + chunk * n * d * itemsize  # workspace, mask * a, g * X
+    return (rounds + 3) * m * d * itemsize + 2 * T * m * itemsize + data + work
+
+
 def _chunk_tasks(chunk_tasks: int | None, n1: int, n2: int, d: int, m: int, itemsize: int) -> int:
     if chunk_tasks is None:
         per_task = (n1 + n2) * (d + 3 * m) * itemsize  # X, pre-activations, features, C

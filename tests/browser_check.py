@@ -9,7 +9,10 @@ the DOM after MathJax has run; the checks are:
 - every image loads: its file exists under the built book and decodes as an image;
 - no broken internal link: every relative link points to an existing file, and to an existing
   anchor in it;
-- glued numbers are present: no empty glued text and no unprocessed ``{glue:...}`` role.
+- glued numbers are present: no empty glued text and no unprocessed ``{glue:...}`` role;
+- the navigation works (``nav_check.py``, on the first chapter): clicked at a desktop's and at a
+  phone's width, the sidebar toggles hide and show the chapter list, open and close it, and at
+  most one search box is in view.
 
 Exits with status 1 and a list of problems if any check fails.
 """
@@ -26,7 +29,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from nav_check import check as check_navigation  # tests/nav_check.py, beside this file
 from PIL import Image
+
+from mtrl.book.chromium import command
 
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$")
 
@@ -75,14 +81,11 @@ class Page(HTMLParser):
 def render(chromium: str, page: Path, profile: str) -> str:
     """Return the DOM of ``page`` after its scripts ran (headless, offline, from disk)."""
     result = subprocess.run(
-        [
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--virtual-time-budget=15000", "--dump-dom",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        command(profile, "--dump-dom", page.resolve().as_uri(), executable=chromium),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode != 0 or "<html" not in result.stdout:
         raise RuntimeError(f"chromium failed on {page}: {result.stderr[-500:]}")
     return result.stdout
@@ -141,6 +144,8 @@ def check(html_root: Path, chromium: str) -> list[str]:
                     ids = parsed[target].ids
                 if unquote(url.fragment) not in ids:
                     problems.append(f"{name}: link {href} to a missing anchor")
+    chapters = [page for page in pages if page.stem[:1].isdigit()] or pages
+    problems += check_navigation(chapters[0], chromium)
     return problems
 
 

@@ -1,6 +1,8 @@
 """The book helpers: figure export with provenance, the manifest, the citation table."""
 
 import json
+import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
@@ -11,6 +13,7 @@ from pypdf import PdfReader
 import mtrl
 import mtrl.book
 import mtrl.book.figures
+import mtrl.cache
 
 
 def _figure():
@@ -51,15 +54,25 @@ def test_a_chapter_exports_its_figures_with_its_parameters_only_when_asked(tmp_p
     monkeypatch.setenv("MTRL_CHAPTER", "09_example")
     monkeypatch.delenv("MTRL_FIGURES", raising=False)
     fig = _figure()
-    assert mtrl.book.Chapter(d=100).figure("fig_example", fig) is None  # glued, not exported
+    mtrl.book.Chapter(d=100).figure("fig_example", fig)  # glued, not exported
+    assert not list(tmp_path.iterdir())
     monkeypatch.setenv("MTRL_FIGURES", str(tmp_path))
     chapter = mtrl.book.Chapter(d=100, seed=3)
-    record = chapter.figure("fig_example", _figure(), seeds=range(3))
+    assert chapter.figure("fig_example", _figure(), seeds=range(3)) is None  # no cell output
+    record = json.loads((tmp_path / "fig_example.json").read_text())
     assert record["chapter"] == "09_example" and record["parameters"] == {"d": "100", "seed": "3"}
     assert record["seeds"] == [0, 1, 2]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "fig_example.json", "fig_example.pdf", "fig_example.png", "fig_example.svg",
     ]  # fmt: skip
+    for path in tmp_path.iterdir():  # readable by everyone, as files that open() creates
+        assert path.stat().st_mode & 0o777 == 0o666 & ~_umask(), path.name
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _book(tmp_path, caption):
@@ -87,7 +100,8 @@ def test_manifest_collects_records_titles_and_removes_stale_files(tmp_path):
     assert manifest[0]["chapter_title"] == "A chapter"
     assert not list(folder.glob("fig_gone.*"))
     table = mtrl.book.figure_citations(tmp_path)
-    assert "{numref}`fig-example`" in table and f"version = {{{mtrl.__version__}}}" in table
+    assert table.startswith("(cite-fig-example)=\n**{numref}`fig-example`**")  # caption links here
+    assert f"version = {{{mtrl.__version__}}}" in table
     assert "{download}`PDF <_static/figures/fig_example.pdf>`" in table
 
 
@@ -96,3 +110,16 @@ def test_manifest_refuses_a_figure_that_was_not_exported(tmp_path):
     (tmp_path / mtrl.book.FIGURES).mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="fig_example"):
         mtrl.book.write_manifest(tmp_path)
+
+
+def test_committed_figure_records_name_a_clean_commit_and_the_current_code():
+    """The stored figures come from a commit that has their code, and from the current code
+    (as nbval checks for the text outputs): re-execute the book after changing mtrl/."""
+    folder = Path(__file__).resolve().parent.parent / "book" / mtrl.book.FIGURES
+    records = [p for p in folder.glob("*.json") if p.name != "manifest.json"]
+    assert records
+    for path in records:
+        record = json.loads(path.read_text())
+        assert record["commit"] not in ("", "unknown") and "dirty" not in record["commit"], path
+        assert record["code"] == mtrl.cache.code_version(), path.name
+        assert oct(path.stat().st_mode & 0o044) == oct(0o044), path.name  # world-readable

@@ -84,3 +84,16 @@ def test_kernel_form_averages_the_finite_sample_loss(gen):
         W, b, X.expand(num, -1, -1), y1, X2.expand(num, -1, -1), y2, eta_a=1.0
     )
     assert abs(sampled - kernel_form) < 0.03 * abs(kernel_form)
+
+
+@pytest.mark.parametrize("loss", ["correlation", "logistic", "hinge"])
+def test_pseudo_contrastive_error_is_the_distance_of_the_two_gradients(loss, gen):
+    """The error equals ||G - grad L_PC|| / ||G|| with G from a whole round (heads step, then
+    the W-gradient) and grad L_PC from autograd: zero for the correlation loss."""
+    net, batch = setup(gen, 0.5)
+    G = multitask_gradient(net, batch, loss, 2.0)
+    expected = ((G - pc_gradient(net, batch, loss, 2.0)).norm() / G.norm()).item()
+    error = mtrl.pseudo_contrastive_error(net.W, net.b, batch, eta_a=2.0, loss=loss)
+    assert error == pytest.approx(expected, rel=1e-8, abs=1e-14)
+    if loss == "correlation":
+        assert error < 1e-12

@@ -17,6 +17,7 @@ from mtrl.kernel_regime import (
     init_relu_networks,
     kernel_solution,
     max_correlation,
+    sup_spread,
 )
 
 D64 = torch.float64
@@ -97,6 +98,15 @@ def test_multitask_fits_agree_and_single_task_fits_differ():
     assert spread > 0.05
     opt1 = penalized_optimum(X1[:, 0], cases["single"], lam)
     assert bool(((fits["single"].objective - opt1.objective) <= 1e-6 * opt1.objective).all())
+
+
+def test_sup_spread_is_the_largest_distance_over_pairs_of_networks():
+    F = torch.randn(4, 7, 3, generator=torch.Generator().manual_seed(0), dtype=D64)
+    pairs = itertools.combinations(range(4), 2)
+    assert sup_spread(F) == max((F[i] - F[j]).abs().max().item() for i, j in pairs)
+    assert sup_spread(F[:1]) == 0.0
+    by_hand = torch.tensor([[0.0, 1.0], [0.5, -1.0], [0.0, 0.5]], dtype=D64)
+    assert sup_spread(by_hand) == 2.0  # networks 0 and 1 at the second input
 
 
 def test_fits_are_deterministic_and_seeded():

@@ -100,3 +100,19 @@ def test_shape_errors(gen):
     M = mtrl.draw_subspace(d, r, generator=gen)
     with pytest.raises(mtrl.ParameterError, match="W must be"):
         mtrl.energy_fraction(torch.zeros(m, d + 1), M)
+
+
+def test_representation_similarity_equals_a_loop_over_pairs(gen):
+    W = torch.randn(m, d, generator=gen, dtype=torch.float64)
+    b = torch.randn(m, generator=gen, dtype=torch.float64)
+    X, X2 = torch.randn(2, 7, d, generator=gen, dtype=torch.float64)
+    expected = []
+    for x, x2 in zip(X, X2, strict=True):
+        h, h2 = torch.relu(W @ x + b), torch.relu(W @ x2 + b)
+        expected.append(h @ h2 / (h.norm() * h2.norm()))
+    similarity = mtrl.representation_similarity(W, b, X, X2)
+    torch.testing.assert_close(similarity, torch.stack(expected), rtol=1e-12, atol=1e-14)
+    # the same input twice: similarity 1; neurons permuted together with their biases: unchanged
+    torch.testing.assert_close(mtrl.representation_similarity(W, b, X, X), torch.ones(7).double())
+    perm = torch.randperm(m, generator=gen)
+    torch.testing.assert_close(mtrl.representation_similarity(W[perm], b[perm], X, X2), similarity)

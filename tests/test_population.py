@@ -93,3 +93,19 @@ def test_rho_and_heuristic_validate():
         rho(d=3, r=4, T=1, n1=1, n2=1)
     with pytest.raises(mtrl.ParameterError, match="tasks must be halfspace directions"):
         population_W1(torch.zeros(2, 3), torch.zeros(3, 2), torch.zeros(4, 2, 2), eta_a=1, eta_w=1)
+
+
+@pytest.mark.parametrize("d,r,m,T,n2", [(60, 2, 200, 40, 150), (80, 3, 300, 50, 80)])
+def test_random_heads_energy_against_simulation(d, r, m, T, n2):
+    """With random fixed heads the energy fraction after one round is within 10% (relative) of
+    1/(1 + pi d/n2), at two configurations that the book does not use."""
+    config = mtrl.Config(d=d, r=r, m=m, T=T, n1=50, n2=n2, algorithm="random_heads")
+    simulated = mtrl.run(config, cache=None).energy[-1].item()
+    assert simulated == pytest.approx(mtrl.random_heads_energy(d=d, n2=n2), rel=0.10)
+
+
+def test_random_heads_energy_limits_and_validation():
+    assert mtrl.random_heads_energy(d=1, n2=10**12) == pytest.approx(1.0)
+    assert mtrl.random_heads_energy(d=100, n2=1) < 0.01
+    with pytest.raises(mtrl.ParameterError, match="n2 must be an integer"):
+        mtrl.random_heads_energy(d=10, n2=0)

@@ -56,17 +56,16 @@ class Chapter:
         """Glue ``value`` under ``name`` (see :func:`glue_value`)."""
         glue_value(name, value, digits)
 
-    def figure(self, name: str, fig, *, seeds: Sequence[int] = ()) -> dict | None:
+    def figure(self, name: str, fig, *, seeds: Sequence[int] = ()) -> None:
         """Glue a matplotlib figure under ``name`` for a ``{glue:figure}`` directive, export it
         with its provenance (the chapter's parameters and the ``seeds`` it used) when there is a
-        figures folder, and close it. Returns the export record, if any."""
+        figures folder, and close it. Returns nothing, so that a cell ending with it shows no
+        output (the record is in the folder)."""
         import matplotlib.pyplot as plt
         from myst_nb import glue
 
         glue(name, fig, display=False)
-        record = None
         if self.figures:
             provenance = Provenance(self.name, self.parameters, tuple(int(s) for s in seeds))
-            record = export_figure(fig, name, self.figures, provenance)
+            export_figure(fig, name, self.figures, provenance)
         plt.close(fig)
-        return record

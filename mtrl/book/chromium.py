@@ -11,7 +11,6 @@ __all__ = ["chromium", "command"]
 _FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--virtual-time-budget=15000",
 )  # fmt: skip
 
 
@@ -23,7 +22,15 @@ def chromium() -> str:
     return found
 
 
-def command(profile: str, *arguments: str, executable: str | None = None) -> list[str]:
+def command(
+    profile: str, *arguments: str, executable: str | None = None, budget: int | None = 15000
+) -> list[str]:
     """Return the command line that runs Chromium headless with ``arguments`` and the
-    profile directory ``profile``."""
-    return [executable or chromium(), *_FLAGS, f"--user-data-dir={profile}", *arguments]
+    profile directory ``profile``.
+
+    ``budget`` is the virtual time (ms) given to a page loaded from the command line before it
+    is dumped or printed, so that MathJax has run. ``None`` leaves it out, as a browser driven
+    through the DevTools protocol needs: under a virtual-time budget a page opened with
+    ``Page.navigate`` never fires its load events."""
+    timing = () if budget is None else (f"--virtual-time-budget={budget}",)
+    return [executable or chromium(), *_FLAGS, *timing, f"--user-data-dir={profile}", *arguments]

@@ -3,7 +3,9 @@
 Every file carries its provenance in its metadata (book version, chapter, label, the chapter's
 parameters and the figure's seeds), but neither a timestamp nor the git commit, so that a figure
 that did not change keeps its bytes when the book is re-executed at a later commit. The JSON
-record holds the same, the git commit of the execution and the SHA-256 of each file.
+record holds the same, the git commit of the execution (``make execute`` refuses to run with
+uncommitted changes in ``mtrl/``, so that the commit has the code), the content hash of the code
+that computed the results (:func:`mtrl.cache.code_version`) and the SHA-256 of each file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cache import write_atomically
+from ..cache import code_version, write_atomically
 from .identity import identity
 
 __all__ = ["Provenance", "export_figure", "git_commit"]
@@ -87,6 +89,7 @@ def export_figure(fig, name: str, folder, provenance: Provenance) -> dict:
         "seed": provenance.parameters.get("seed"),
         "version": book.version,
         "commit": git_commit(),
+        "code": code_version(),
         "files": files,
     }
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"

@@ -14,7 +14,7 @@ from ..cache import write_atomically
 from .identity import identity
 from .tables import chapter_notebooks, chapter_title, read_notebook
 
-__all__ = ["FIGURES", "figure_citations", "write_manifest"]
+__all__ = ["FIGURES", "citation_target", "figure_citations", "write_manifest"]
 
 FIGURES = "_static/figures"  # where figures are exported, relative to the book folder
 
@@ -65,13 +65,19 @@ def write_manifest(folder=".") -> Path:
     return manifest
 
 
+def citation_target(label: str) -> str:
+    """Return the target of a figure's citation on the Reproduce page (``cite-<label>``)."""
+    return f"cite-{label}"
+
+
 def figure_citations(folder=".") -> str:
-    """Return Markdown for the Reproduce page: every figure with its files and a citation, then
-    the BibTeX entries."""
+    """Return Markdown for the Reproduce page: for every figure a paragraph with its own target
+    (:func:`citation_target`, which the figure's caption links to), its files, its citation and
+    its BibTeX entry."""
     book = identity()
     where = f", {book.url}" if book.url else ""
     url = f",\n  url    = {{{book.url}}}" if book.url else ""
-    rows, bibtex = [], []
+    parts = []
     for path, chapter, name, label, _ in _figures(folder):
         files = " · ".join(
             f"{{download}}`{ext.upper()} <{FIGURES}/{name}.{ext}>`" for ext in ("pdf", "png", "svg")
@@ -80,12 +86,14 @@ def figure_citations(folder=".") -> str:
             f"{book.authors} (2026), *{book.title}*, version {book.version}, figure `{label}` "
             f"(chapter “{chapter}”){where}"
         )
-        rows.append(f"| {{numref}}`{label}` | {{doc}}`{path.stem}` | {files} | {text} |")
-        bibtex.append(
+        bibtex = (
             f"@misc{{mtrl_{name},\n  title  = {{{{{book.title}}}}},\n"
             f"  author = {{{{{book.authors}}}}},\n  year   = {{2026}},\n"
             f"  version = {{{book.version}}},\n  note   = {{Figure {label}, chapter {chapter}}}"
             f"{url}\n}}"
         )
-    head = "| figure | chapter | files | citation |\n|---|---|---|---|\n"
-    return head + "\n".join(rows) + "\n\n```bibtex\n" + "\n\n".join(bibtex) + "\n```\n"
+        parts.append(
+            f"({citation_target(label)})=\n**{{numref}}`{label}`** ({{doc}}`{path.stem}`): "
+            f"{files}\n\n{text}.\n\n```bibtex\n{bibtex}\n```\n"
+        )
+    return "\n".join(parts)

@@ -7,6 +7,7 @@ from pathlib import Path
 __all__ = [
     "chapter_notebooks",
     "chapter_title",
+    "environment_table",
     "papermill_commands",
     "parameter_tables",
     "read_notebook",
@@ -44,6 +45,51 @@ def run_time_table(folder=".") -> str:
         rows.append(f"| {path.stem} | {chapter_title(notebook)} | {shown} | {when} UTC |")
     head = "| notebook | chapter | wall time (s) | executed |\n|---|---|---:|---|\n"
     return head + "\n".join(rows) + f"\n| **all chapters** | | **{total:.1f}** | |\n"
+
+
+_PACKAGES = (
+    "torch", "numpy", "pandas", "matplotlib", "seaborn", "jupyter-book", "sphinx",
+    "sphinx-book-theme", "pydata-sphinx-theme", "myst-nb", "papermill", "nbval",
+)  # fmt: skip
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
+def environment_table() -> str:
+    """Return a Markdown table of the machine and the software this process runs with: CPU,
+    cores and torch threads, memory, operating system, Python and the key packages."""
+    import os
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    import torch
+
+    rows = [
+        ("CPU", _cpu_model()),
+        ("cores / torch threads", f"{os.cpu_count()} / {torch.get_num_threads()}"),
+        ("memory", f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"),
+        ("accelerator", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"),
+        ("system", f"{platform.system()} {platform.release()} ({platform.machine()})"),
+        ("Python", platform.python_version()),
+    ]
+    for name in _PACKAGES:
+        try:
+            rows.append((name, version(name)))
+        except PackageNotFoundError:
+            rows.append((name, "not installed"))
+    body = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return "| | |\n|---|---|\n" + body + "\n"
 
 
 def parameter_tables(folder=".") -> str:

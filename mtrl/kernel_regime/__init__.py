@@ -6,7 +6,13 @@ entry point of training is :func:`mtrl.fit_multitask` (experiment layer).
 """
 
 from .certificate import certificate, max_correlation
-from .model import ReluNetwork, affine_projector, init_relu_networks, kernel_solution
+from .model import (
+    ReluNetwork,
+    affine_projector,
+    init_relu_networks,
+    kernel_solution,
+    sup_spread,
+)
 from .solver import MultiTaskFit, train_multitask
 
 __all__ = [
@@ -17,5 +23,6 @@ __all__ = [
     "init_relu_networks",
     "kernel_solution",
     "max_correlation",
+    "sup_spread",
     "train_multitask",
 ]

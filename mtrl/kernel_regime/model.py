@@ -30,6 +30,7 @@ __all__ = [
     "init_relu_networks",
     "kernel_solution",
     "preactivation",
+    "sup_spread",
 ]
 
 
@@ -58,6 +59,12 @@ class ReluNetwork:
     def active(self) -> Tensor:
         """Return which neurons have a nonzero output weight: (S, m) bool."""
         return self.V.norm(dim=2) > 0
+
+
+def sup_spread(F: Tensor) -> float:
+    """Return the largest sup-distance between the outputs of two of S networks,
+    ``max_{i, j} max |F_i - F_j|``, for outputs ``F`` (S, ...) at the same inputs (0 for S = 1)."""
+    return float((F[:, None] - F[None]).abs().amax())
 
 
 def affine_projector(X: Tensor) -> Tensor:

@@ -9,11 +9,9 @@ outside the code hash of the result cache.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import seaborn as sns
-import torch
 
-__all__ = ["BAND", "PALETTE", "colors", "log_ticks", "plot_latent_labels", "seed_band", "use_theme"]
+__all__ = ["BAND", "PALETTE", "colors", "log_ticks", "seed_band", "use_theme"]
 
 PALETTE = "colorblind"
 BAND = ("pi", 100)  # seaborn errorbar: the band spans the seeds' minimum to maximum
@@ -55,22 +53,3 @@ def log_ticks(ax, values, axis: str = "x") -> None:
     getattr(ax, f"set_{axis}scale")("log")
     getattr(ax, f"set_{axis}ticks")(values, [str(v) for v in values])
     getattr(ax, f"{axis}axis").set_minor_locator(plt.NullLocator())
-
-
-def plot_latent_labels(ax, z: torch.Tensor, y: torch.Tensor, directions: torch.Tensor) -> None:
-    """Scatter latent points ``z`` (N, 2) coloured by labels ``y`` (N), with the task's directions.
-
-    ``directions`` is (k, 2): the unit vectors that define the task, drawn as arrows.
-    """
-    for label, color in zip((1.0, -1.0), colors(2), strict=True):
-        mask = (y == label).numpy()
-        ax.scatter(*z[mask].T.numpy(), s=4, color=color, label=f"y = {label:+.0f}", alpha=0.7)
-    for v in directions.numpy():
-        ax.annotate(
-            "",
-            xy=2.2 * v,
-            xytext=(0, 0),
-            arrowprops={"arrowstyle": "->", "lw": 1.5, "color": "black"},
-        )
-    lim = float(np.abs(z.numpy()).max())
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])

@@ -1,0 +1,135 @@
+"""The figures of the Kernel regime chapter ([N24]): univariate fits against the exact optimum,
+the Sobolev kernel interpolant, two-dimensional surfaces, and distances against the number of
+tasks, for the fits and for the bridge to the pretraining chapters."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..interpolation import connect_the_dots
+from . import colors
+
+__all__ = ["bridge", "distances_against_T", "sobolev", "surfaces", "univariate"]
+
+LEVELS = np.linspace(-0.25, 1.25, 13)  # contour levels of the 2-D outputs (labels are 0 and 1)
+
+
+def univariate(x, problems: dict, fits: dict, optima: dict, line, seeds) -> plt.Figure:
+    """Plot output 1 of the trained univariate networks, one panel per problem, with the
+    connect-the-dots interpolant of the exact optimum's fitted values (dotted).
+
+    ``x`` (N): the inputs; ``problems``: name -> labels ``Y`` (N, T); ``fits`` and ``optima``:
+    name -> the problem's ``MultiTaskFit`` and ``PenalizedOptimum``; ``line`` (G): where the
+    functions are drawn; ``seeds``: one per trained network.
+    """
+    fig, axes = plt.subplots(1, len(problems), figsize=(11, 3.4), sharey=True)
+    for ax, (name, Y) in zip(axes, problems.items(), strict=True):
+        curves = fits[name].network(line[:, None])[:, :, 0]  # (S, G)
+        for curve, seed, color in zip(curves, seeds, colors(len(seeds)), strict=True):
+            ax.plot(line, curve, color=color, lw=1.5, alpha=0.85, label=f"seed {seed}")
+        dots = connect_the_dots(x, optima[name].Yhat, line)[:, 0]
+        ax.plot(line, dots, "k:", lw=1.2, label="$f_D$ of the optimal fit")
+        ax.plot(x, Y[:, 0], "o", color="black", ms=5)
+        ax.set(title=f"{name}: task 1", xlabel="$x$")
+    axes[0].set_ylabel("$f_1(x)$")
+    axes[0].legend(fontsize="small")
+    return fig
+
+
+def sobolev(x, Y, grid, dots, kernel) -> plt.Figure:
+    """Plot the connect-the-dots and the Sobolev kernel interpolants of the first two tasks,
+    with the data interval shaded.
+
+    ``x`` (N) and ``Y`` (N, T): the data; ``dots`` and ``kernel`` (G, T): the two interpolants at
+    ``grid`` (G).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    c_dots, c_kernel = colors(2)
+    for t, ax in enumerate(axes):
+        ax.axvspan(float(x[0]), float(x[-1]), color="0.9", zorder=0)
+        ax.plot(grid, dots[:, t], color=c_dots, lw=2, label="connect-the-dots $f_D$")
+        ax.plot(
+            grid, kernel[:, t], "--", color=c_kernel, lw=1.5, label="Sobolev kernel interpolant"
+        )
+        ax.plot(x, Y[:, t], "o", color="black", ms=5)
+        ax.set(title=f"task {t + 1}", xlabel="$x$")
+    axes[0].legend(fontsize="small")
+    return fig
+
+
+def surfaces(axis, X, y, outputs: dict, ridge: dict, seeds) -> plt.Figure:
+    """Plot output 1 on the grid ``axis`` x ``axis`` as filled contours with the data on top.
+    Top: the single-task fits of up to three seeds. Bottom: two fits with the most tasks and
+    the weighted ridge solution for them.
+
+    ``X`` (N, 2) and ``y`` (N): the data of task 1; ``outputs``: T -> (S, G*G) output 1 of the
+    networks trained on T tasks (one per ``seeds``), ``T = 1`` included, on
+    ``torch.cartesian_prod(axis, axis)``; ``ridge``: T -> (G*G,) the weighted ridge solution.
+    """
+    T = max(outputs)
+    top = [(f"T = 1, seed {s}", F) for s, F in zip(seeds[:3], outputs[1], strict=False)]
+    bottom = [(f"T = {T}, seed {s}", F) for s, F in zip(seeds[:2], outputs[T], strict=False)]
+    bottom.append((f"weighted ridge, T - 1 = {T - 1} tasks", ridge[T]))
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6.6), sharex=True, sharey=True)
+    for row, shown in zip(axes, (top, bottom), strict=True):
+        for ax, (title, values) in zip(row, shown, strict=False):
+            square = values.reshape(len(axis), len(axis)).T
+            image = ax.contourf(axis, axis, square, levels=LEVELS, cmap="viridis", extend="both")
+            ax.scatter(
+                *X.T, c=y, cmap="viridis", vmin=LEVELS[0], vmax=LEVELS[-1], edgecolors="white", s=40
+            )
+            ax.set(title=title, aspect="equal")
+        for ax in row[len(shown) :]:
+            ax.set_axis_off()
+    for ax in axes[1]:
+        ax.set_xlabel("$x_1$")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("$x_2$")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="output 1")
+    return fig
+
+
+def _two_series(first, second, **labels):
+    """Return a figure and its axes with two series on log-log axes, each ``(x, y, label)``:
+    the first with circles and a solid line, the second with squares and a dashed one."""
+    fig, ax = plt.subplots(figsize=(5.8, 3.8))
+    for (x, y, label), style, color in zip((first, second), ("o-", "s--"), colors(2), strict=True):
+        ax.plot(x, y, style, color=color, label=label)
+    ax.set(xscale="log", yscale="log", **labels)
+    return fig, ax
+
+
+def distances_against_T(rows) -> plt.Figure:
+    """Plot, against the number of tasks, the spread of output 1 across initialisations and its
+    distance to the weighted ridge solution.
+
+    ``rows``: one dict per number of tasks ``T``, with the distances ``spread`` and ``kernel``
+    (the first row, ``T = 1``, has no ridge solution and is left out of that series).
+    """
+    T = [row["T"] for row in rows]
+    spread = (T, [row["spread"] for row in rows], "spread across initialisations")
+    kernel = (T[1:], [row["kernel"] for row in rows[1:]], "distance to the weighted ridge solution")
+    fig, ax = _two_series(
+        spread, kernel, xlabel="number of tasks $T$", ylabel="sup-distance of output 1"
+    )
+    ax.legend(fontsize="small")
+    return fig
+
+
+def bridge(T, deviation, leakage, random_features: float) -> plt.Figure:
+    """Plot the kernel deviation and the leakage after pretraining against the number of tasks,
+    with the kernel deviation of random features as a dotted line.
+
+    ``T``, ``deviation`` and ``leakage``: one value per pretraining run.
+    """
+    fig, ax = _two_series(
+        (T, deviation, "kernel deviation"),
+        (T, leakage, "leakage $1 - E(W_1)$"),
+        xlabel="number of pretraining tasks $T$",
+    )
+    ax.axhline(
+        random_features, color="0.5", lw=1, ls=":", label="kernel deviation, random features"
+    )
+    ax.legend(fontsize="small")
+    return fig

@@ -1,0 +1,128 @@
+"""The figures of the Theorem chapter (``book/03_theorem.ipynb``): the population limit, the
+leakage against the number of tasks, the data collapse on the book's ``rho``, coverage and
+subspace distance, and several rounds.
+
+Each function takes tidy tables of results (:func:`mtrl.tidy`, one row per run, with any
+computed columns the chapter added) or results, and returns a matplotlib figure.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..population import heuristic_leakage, rho
+from . import colors, seed_band
+
+__all__ = ["collapse", "coverage", "leakage", "population", "rounds"]
+
+_TASKS = "number of tasks $T$"
+
+
+def population(table):
+    """Plot the distance to the population limit against ``n1 = n2``, with a slope of -1/2.
+
+    ``table`` has a row per run with columns ``n1`` and ``error`` (the relative distance
+    between the simulated and the population ``W_1``); the line is the mean over seeds.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    label = "simulation (mean over seeds)"
+    seed_band(ax, table, x="n1", y="error", estimator="mean", color=colors(1)[0], label=label)
+    mean = table.groupby("n1").error.mean()
+    n = mean.index.to_numpy()
+    ax.plot(n, mean.iloc[0] * (n / n[0]) ** -0.5, "k:", label=r"slope $-1/2$")
+    ax.set(xscale="log", yscale="log", xlabel=r"samples per task $n_1 = n_2$")
+    ax.set_ylabel(r"$\|W_1 - W_1^{\mathrm{pop}}\|_F / \|W_1^{\mathrm{pop}}\|_F$")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def _heuristic_curve(group, T):
+    """Return the heuristic leakage ``rho/(1+rho)`` at the integers ``T`` for the (single)
+    ``d, r, n1, n2`` of the tidy table ``group``."""
+    d, r, n1, n2 = (int(group[name].iloc[0]) for name in ("d", "r", "n1", "n2"))
+    return [heuristic_leakage(rho(d=d, r=r, T=int(t), n1=n1, n2=n2)) for t in T]
+
+
+def leakage(table):
+    """Plot the leakage after one round against ``T``, one colour per ambient dimension ``d``:
+    the mean over seeds (points) with their range (band), and the heuristic (dashed).
+
+    ``table`` is a tidy table (:func:`mtrl.tidy`) with a row per ``d``, ``T`` and seed.
+    """
+    fig, ax = plt.subplots(figsize=(6.2, 4))
+    groups = table.groupby("d", sort=False)
+    T_fine = np.logspace(0, np.log10(table["T"].max()), 100)
+    points = {"estimator": "mean", "linestyle": "none", "markersize": 7}  # no line: points
+    for (dim, group), color in zip(groups, colors(groups.ngroups), strict=True):
+        seed_band(
+            ax, group, x="T", y="leakage", color=color, label=f"d = {dim}: simulation", **points
+        )
+        heuristic = _heuristic_curve(group, T_fine)
+        ax.plot(T_fine, heuristic, "--", color=color, lw=1, label=rf"d = {dim}: $\rho/(1+\rho)$")
+    ax.set(xscale="log", yscale="log", xlabel=_TASKS, ylabel=r"leakage $1 - E(W_1)$")
+    ax.legend(fontsize="small", ncols=2)
+    return fig
+
+
+def collapse(shapes, variants):
+    """Plot the simulated leakage against the book's ``rho``, with ``rho/(1+rho)``: left, one
+    colour per configuration ``(d, r, n1, n2)``; right, one line per variant.
+
+    ``shapes`` and ``variants`` are tidy tables with columns ``rho`` and ``leakage``;
+    ``variants`` also has a column ``variant`` (its legend labels).
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    low, high = np.log10(shapes.rho.min()) - 0.2, np.log10(shapes.rho.max()) + 0.2
+    rho_fine = np.logspace(low, high, 100)
+    for ax in (ax1, ax2):
+        ax.plot(rho_fine, heuristic_leakage(rho_fine), "k--", lw=1, label=r"$\rho/(1+\rho)$")
+        ax.set(xscale="log", yscale="log", xlabel=r"$\rho = \pi r d (1 + \pi d/n_1)/(T n_2)$")
+    by_shape = shapes.groupby(["d", "r", "n1", "n2"], sort=False)
+    for (shape, group), color in zip(by_shape, colors(by_shape.ngroups), strict=True):
+        label = f"(d, r, n1, n2) = {tuple(map(int, shape))}"
+        ax1.plot(group.rho, group.leakage, "o", color=color, label=label)
+    by_variant = variants.groupby("variant", sort=False)
+    for (label, group), color in zip(by_variant, colors(by_variant.ngroups), strict=True):
+        ax2.plot(group.rho, group.leakage, "o-", color=color, ms=4, label=label)
+    ax1.set(ylabel=r"leakage $1 - E$", title="halfspace tasks, one round")
+    ax2.set(title="base configuration, one change at a time")
+    ax1.legend(fontsize="x-small")
+    ax2.legend(fontsize="x-small")
+    return fig
+
+
+def coverage(table):
+    """Plot the coverage after one round and that of its population limit (left) and the
+    subspace distance (right) against ``T``: mean over seeds and their range.
+
+    ``table`` is a tidy table with a row per ``T`` and seed and a column ``coverage_pop``.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.8), sharex=True)
+    c1, c2 = colors(2)
+    seed_band(ax1, table, x="T", y="coverage", estimator="mean", color=c1, label="simulation")
+    population = {"marker": "s", "linestyle": "--", "label": r"population: $W_0 M S_T$"}
+    seed_band(ax1, table, x="T", y="coverage_pop", estimator="mean", color=c2, **population)
+    ax1.set(xscale="log", xlabel=_TASKS, ylabel=r"coverage $\sigma_r/\sigma_1$", ylim=(-0.02, 1.02))
+    ax1.legend(fontsize="small")
+    seed_band(ax2, table, x="T", y="distance", estimator="mean", color=c1)
+    ax2.set(xscale="log", yscale="log", xlabel=_TASKS)
+    ax2.set_ylabel(r"subspace distance $\sin\theta_{\max}$")
+    return fig
+
+
+def rounds(results):
+    """Plot the energy fraction after each round, one line per result (solid for
+    ``eta_w lam = 1``, dashed otherwise), labelled by ``T`` and ``eta_w lam``.
+
+    ``results`` are :class:`mtrl.Result` of several rounds.
+    """
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for x, color in zip(results, colors(len(results)), strict=True):
+        decay = x.config.eta_w * x.config.lam
+        label = rf"$T$ = {x.config.T}, $\eta_w\lambda$ = {decay:g}"
+        style = "o-" if decay == 1 else "s--"
+        ax.plot(range(len(x.energy)), x.energy.numpy(), style, color=color, ms=4, label=label)
+    ax.set(xlabel="round $k$", ylabel=r"energy fraction $E(W_k)$", ylim=(-0.02, 1.02))
+    ax.legend(fontsize="small")
+    return fig
