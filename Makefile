@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-chtml.js
+POPPER_VERSION := 2.11.8
+TIPPY_VERSION := 6.3.7
+TIPPY := book/_static/tippy/tippy-bundle.umd.min.js
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 PAPERMILL := $(BIN)/papermill -k python3 --no-progress-bar --log-level WARNING
 JB_FLAGS := -W -n --keep-going
@@ -20,7 +23,7 @@ JB_FLAGS := -W -n --keep-going
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed $(MATHJAX)  ## create .venv with mtrl, the book and test tools, and MathJax
+install: $(VENV)/.installed $(MATHJAX) $(TIPPY)  ## create .venv with mtrl, the book and test tools, MathJax and tippy.js
 
 # The book and test toolchain comes from constraints.txt (exact versions); torch does not.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -43,6 +46,20 @@ $(MATHJAX):
 	cp -r "$$tmp"/package/es5/{tex-chtml.js,input,output,ui,a11y,sre,adaptors} book/_static/mathjax.tmp/ && \
 	cp "$$tmp"/package/LICENSE book/_static/mathjax.tmp/ && \
 	rm -rf book/_static/mathjax && mv book/_static/mathjax.tmp book/_static/mathjax
+
+# Popper and tippy.js, vendored likewise, for the hover previews of cross-references and
+# citations (sphinx-tippy, which would otherwise load them from a CDN).
+$(TIPPY):
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent @popperjs/core@$(POPPER_VERSION) tippy.js@$(TIPPY_VERSION) >/dev/null && \
+	  mkdir popper tippy && tar xzf popperjs-core-$(POPPER_VERSION).tgz -C popper && \
+	  tar xzf tippy.js-$(TIPPY_VERSION).tgz -C tippy) && \
+	rm -rf book/_static/tippy.tmp && mkdir -p book/_static/tippy.tmp && \
+	cp "$$tmp"/popper/package/dist/umd/popper.min.js "$$tmp"/tippy/package/dist/tippy-bundle.umd.min.js \
+	  book/_static/tippy.tmp/ && \
+	cp "$$tmp"/popper/package/LICENSE.md book/_static/tippy.tmp/LICENSE-popper.md && \
+	cp "$$tmp"/tippy/package/LICENSE book/_static/tippy.tmp/LICENSE-tippy && \
+	rm -rf book/_static/tippy && mv book/_static/tippy.tmp book/_static/tippy
 
 # $(call execute-chapters,ROOT): execute every chapter of $(NOTEBOOKS) into ROOT/book (papermill,
 # at its default parameters, in ROOT/book), export every figure (PDF, PNG, SVG and a provenance
