@@ -23,16 +23,17 @@ Notation (the same in the book and in the code):
 Layers (each imports only from itself and the layers listed before it; a test checks it):
 
 1. the math core, on tensors and ``torch.Generator``s: ``tasks``, ``network``, ``losses``,
-   ``pretrain``, ``contrastive``, ``metrics``, ``population``, ``downstream``,
+   ``batches``, ``pretrain``, ``contrastive``, ``metrics``, ``population``, ``downstream``,
    ``interpolation``, ``kernel_regime`` ([N24]), with ``errors``, ``numerics`` and ``seeds``
    (the one module that turns integer seeds into generators);
 2. the experiment layer, the only one that touches the disk: ``experiments`` (``Config``,
-   ``Result``, ``run``, ``sweep``), ``fits`` (cached [N24] training), ``transfer`` (probes of
-   results), ``cache``;
+   ``Result``, ``run``, ``sweep``), ``resources`` (memory and cores), ``fits`` (cached [N24]
+   training), ``transfer`` (probes of results), ``cache``;
 3. the book: ``plotting`` (figures of results) and ``book`` (glue, figure export, the
    Reproduce page's tables, the PDF), outside the cache's code hash.
 """
 
+from .batches import Batches, pretraining_batches
 from .cache import ResultCache
 from .contrastive import kernel_contrastive_loss, pseudo_contrastive_error, pseudo_contrastive_loss
 from .downstream import (
@@ -53,7 +54,7 @@ from .errors import (
     check_int,
     check_le,
 )
-from .experiments import Config, Result, draw_problem, log_grid, process_pool, run, sweep, tidy
+from .experiments import Config, Result, draw_problem, log_grid, run, sweep, tidy
 from .fits import fit_multitask
 from .interpolation import (
     PenalizedOptimum,
@@ -92,14 +93,13 @@ from .population import (
 )
 from .pretrain import (
     ALGORITHMS,
-    Batches,
     PretrainResult,
     alternating_round,
     head_gradient,
     pretrain,
-    pretraining_batches,
     representation_gradient,
 )
+from .resources import process_pool
 from .seeds import stream
 from .tasks import (
     FAMILIES,

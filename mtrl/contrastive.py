@@ -15,9 +15,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .batches import Batches
 from .losses import get_loss
 from .network import features
-from .pretrain import Batches, head_gradient, representation_gradient
+from .pretrain import head_gradient, representation_gradient
 
 __all__ = ["kernel_contrastive_loss", "pseudo_contrastive_error", "pseudo_contrastive_loss"]
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import multiprocessing
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
@@ -25,18 +24,16 @@ from .cache import ResultCache, resolve_cache
 from .errors import ParameterError, check_choice, check_float, check_int, check_le
 from .losses import LOSSES
 from .network import Network, init_network
-from .pretrain import ALGORITHMS, check_steps, memory_needed, pretrain
+from .pretrain import ALGORITHMS, check_steps, pretrain
+from .resources import check_memory
 from .seeds import stream
 from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
 
 __all__ = [
     "Config",
     "Result",
-    "check_memory",
     "draw_problem",
     "log_grid",
-    "memory_estimate",
-    "process_pool",
     "run",
     "sweep",
     "tidy",
@@ -180,49 +177,6 @@ def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network) -> Tensor:
     return result.W_rounds
 
 
-def memory_estimate(config: Config) -> int:
-    """Return about how many bytes :func:`run` needs for ``config`` at its peak: the problem
-    (subspace, tasks, initial network), the pretraining (:func:`mtrl.pretrain.memory_needed`)
-    and the result."""
-    c, itemsize = config, _DTYPES[config.dtype].itemsize
-    T, n1, n2 = c.T, c.n1, c.n2
-    if c.algorithm == "single_task":
-        T, n1, n2 = 1, n1 * c.T, n2 * c.T
-    problem = (c.d * c.r + c.T * 3 * c.r + c.m * c.d + c.m + c.T * c.m) * itemsize
-    result = (2 * c.m * c.d + c.d * c.r + c.m) * itemsize
-    if c.algorithm == "random_features":
-        return problem + result
-    steps = memory_needed(d=c.d, m=c.m, T=T, n1=n1, n2=n2, rounds=c.rounds, itemsize=itemsize,
-                          noisy=c.p > 0)  # fmt: skip
-    return problem + steps + result
-
-
-def _available_memory() -> int:
-    """Return the memory this machine has available now (Linux: MemAvailable), in bytes."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def check_memory(config: Config, available: int | None = None) -> None:
-    """Raise :class:`ParameterError` before any work when ``config`` needs more memory than the
-    machine has available (:func:`memory_estimate`), naming the sizes that drive it."""
-    need = memory_estimate(config)
-    available = _available_memory() if available is None else available
-    if need > available:
-        c = config
-        raise ParameterError(
-            f"this run needs about {need / 2**30:.3g} GiB (d={c.d}, m={c.m}, T={c.T}, "
-            f"n1={c.n1}, n2={c.n2}, rounds={c.rounds}), more than the "
-            f"{available / 2**30:.3g} GiB available: lower T, m, d or the sample sizes"
-        )
-
-
 def _compute(config: Config, device) -> Result:
     tasks, net = draw_problem(config, device)
     Ws = _pretrained_rounds(config, tasks, net)
@@ -328,20 +282,3 @@ def tidy(results: list[Result], *, rounds: bool = False):
             row = {**asdict(result.config), **{n: float(v[k]) for n, v in metrics_k.items()}}
             rows.append({**row, "k": k} if rounds else row)
     return pd.DataFrame(rows)
-
-
-def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Return a process pool for :func:`sweep` whose ``workers`` share this machine's cores.
-
-    Each worker runs torch with ``cores // workers`` threads. Results agree with in-process
-    runs to float rounding, not bit for bit: the reduction order of a GEMM depends on its
-    thread count.
-    """
-    cores = os.cpu_count() or 1
-    workers = check_int("workers", workers if workers is not None else cores)
-    return ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),  # fork and torch threads do not mix
-        initializer=torch.set_num_threads,
-        initargs=(max(1, cores // workers),),
-    )

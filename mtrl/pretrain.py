@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .batches import TASK_BLOCK, Batches, fill_batches, new_buffers
 from .errors import ParameterError, check_choice, check_float, check_int
 from .losses import Loss, get_loss
 from .network import Network
@@ -29,18 +30,14 @@ from .tasks import TaskSet
 
 __all__ = [
     "ALGORITHMS",
-    "TASK_BLOCK",
-    "Batches",
     "PretrainResult",
     "alternating_round",
     "head_gradient",
     "pretrain",
-    "pretraining_batches",
     "representation_gradient",
 ]
 
 ALGORITHMS = ("heads_first", "simultaneous", "random_heads")
-TASK_BLOCK = 16  # tasks that share one random stream; chunks are whole blocks
 _CHUNK_BYTES = 16 * 2**20  # working memory of one chunk by default: small chunks stay in cache
 
 
@@ -50,16 +47,6 @@ class PretrainResult:
 
     network: Network
     W_rounds: Tensor
-
-
-@dataclass(frozen=True)
-class Batches:
-    """The batches of one round: ``X1`` (T, n1, d), ``y1`` (T, n1), ``X2`` (T, n2, d), ``y2``."""
-
-    X1: Tensor
-    y1: Tensor
-    X2: Tensor
-    y2: Tensor
 
 
 @dataclass(frozen=True)
@@ -139,66 +126,6 @@ def _update(layer: _Layer, A, batch: Batches, loss: Loss, algorithm: str, eta_a:
         A_next = A - eta_a * _head_gradient(layer, A, batch.X1, batch.y1, loss)
     A_used = A_next if algorithm == "heads_first" else A
     return A_next, _representation_gradient(layer, A_used, batch.X2, batch.y2, loss)
-
-
-def pretraining_batches(
-    tasks: TaskSet,
-    *,
-    n1: int,
-    n2: int,
-    seed: int,
-    data_round: int = 0,
-    start: int = 0,
-    stop: int | None = None,
-) -> Batches:
-    """Return the batches of round ``data_round`` of :func:`pretrain` for tasks ``start:stop``.
-
-    Each block of ``TASK_BLOCK`` tasks has its own random stream, keyed by ``(seed, data_round,
-    block)``, so the data of a task do not depend on how the tasks are chunked. ``start`` must be
-    a multiple of ``TASK_BLOCK``.
-    """
-    stop = tasks.T if stop is None else stop
-    if start % TASK_BLOCK or not 0 <= start < stop <= tasks.T:
-        raise ParameterError(
-            f"start must be a multiple of {TASK_BLOCK} with 0 <= start < stop <= T={tasks.T}, "
-            f"got start={start}, stop={stop}"
-        )
-    return _fill_batches(
-        tasks, _buffers(tasks, stop - start, n1, n2), seed, data_round, start, stop
-    )
-
-
-def _buffers(tasks: TaskSet, T: int, n1: int, n2: int) -> list:
-    """Allocate the data of ``T`` tasks: X1, X2 and (with label noise) the uniforms U1, U2."""
-    M, noisy = tasks.M, tasks.p > 0
-    X1 = torch.empty(T, n1, M.shape[0], dtype=M.dtype, device=M.device)
-    X2 = torch.empty(T, n2, M.shape[0], dtype=M.dtype, device=M.device)
-    U1 = torch.empty(T, n1, dtype=torch.float64, device=M.device) if noisy else None
-    U2 = torch.empty(T, n2, dtype=torch.float64, device=M.device) if noisy else None
-    return [X1, X2, U1, U2]
-
-
-def _fill_batches(tasks, buffers, seed: int, data_round: int, start: int, stop: int) -> Batches:
-    """Draw the batches of tasks ``start:stop`` into (views of) ``buffers``, block by block."""
-    M = tasks.M
-    views = [None if v is None else v[: stop - start] for v in buffers]
-    draws = (torch.randn, torch.randn, torch.rand, torch.rand)
-    for lo in range(start, stop, TASK_BLOCK):
-        g = substream(seed, 0, data_round, lo // TASK_BLOCK, device=M.device)
-        # Always draw the whole block, so that its stream is consumed the same way whatever stop.
-        size, keep = min(TASK_BLOCK, tasks.T - lo), min(TASK_BLOCK, stop - lo)
-        for view, draw in zip(views, draws, strict=True):
-            if view is None:
-                continue
-            target = view[lo - start : lo - start + keep]
-            shape = (size, *view.shape[1:])
-            if keep == size:
-                draw(shape, generator=g, dtype=view.dtype, device=M.device, out=target)
-            else:
-                target.copy_(draw(shape, generator=g, dtype=view.dtype, device=M.device)[:keep])
-    X1, X2, U1, U2 = views
-    chunk = tasks.subset(start, stop)
-    return Batches(X1, chunk.labels(X1 @ M, uniforms=U1), X2, chunk.labels(X2 @ M, uniforms=U2))
 
 
 def memory_needed(
@@ -308,7 +235,7 @@ def pretrain(
         A = torch.randn(A.shape, generator=g, dtype=W.dtype, device=W.device) / math.sqrt(m)
     # Buffers reused by every chunk: fresh large allocations would page-fault each time.
     workspace = torch.empty(min(chunk, tasks.T) * max(n1, n2) * m, dtype=W.dtype, device=W.device)
-    buffers = _buffers(tasks, min(chunk, tasks.T), n1, n2)
+    buffers = new_buffers(tasks, min(chunk, tasks.T), n1, n2)
     W_rounds = [W]
     for k in range(rounds):
         # The chunks' gradients come transposed (see _representation_gradient): the sum is
@@ -317,7 +244,7 @@ def pretrain(
         layer = _Layer.of(W, b, workspace)
         for start in range(0, tasks.T, chunk):
             stop = min(start + chunk, tasks.T)
-            batch = _fill_batches(tasks, buffers, seed, k if resample else 0, start, stop)
+            batch = fill_batches(tasks, buffers, seed, k if resample else 0, start, stop)
             A_next[start:stop], g_chunk = _update(
                 layer, A[start:stop], batch, lossf, algorithm, eta_a
             )

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import mtrl
-import mtrl.experiments
+import mtrl.resources
 
 SMALL = mtrl.Config(d=20, r=3, m=30, T=20, n1=15, n2=15)
 
@@ -171,12 +171,12 @@ def test_a_run_too_large_for_the_machine_is_refused_before_any_work(config, isol
 
 def test_the_memory_estimate_grows_with_every_size_and_bounds_the_big_arrays():
     base = mtrl.Config()
-    need = mtrl.experiments.memory_estimate
+    need = mtrl.resources.memory_estimate
     for field in ("d", "m", "T", "n1", "n2", "rounds"):
         assert need(base.replace(**{field: 4 * getattr(base, field)})) > need(base), field
     big = mtrl.Config(d=100, m=500, T=100_000, n1=100, n2=100)
     assert need(big) >= 2 * big.T * big.m * 4  # the heads before and after the round
     assert need(base.replace(dtype="float64")) > 1.9 * need(base)
-    mtrl.experiments.check_memory(base, available=need(base))  # exactly enough: accepted
+    mtrl.resources.check_memory(base, available=need(base))  # exactly enough: accepted
     with pytest.raises(mtrl.ParameterError, match="m=400"):
-        mtrl.experiments.check_memory(base, available=need(base) - 1)
+        mtrl.resources.check_memory(base, available=need(base) - 1)

@@ -11,10 +11,10 @@ import mtrl.cache
 
 PACKAGE = Path(mtrl.__file__).parent
 CORE = {
-    "tasks", "network", "losses", "pretrain", "contrastive", "metrics", "population",
+    "tasks", "network", "losses", "batches", "pretrain", "contrastive", "metrics", "population",
     "downstream", "interpolation", "kernel_regime", "errors", "numerics", "seeds",
 }  # fmt: skip
-EXPERIMENT = {"experiments", "fits", "transfer", "cache"}
+EXPERIMENT = {"experiments", "resources", "fits", "transfer", "cache"}
 BOOK = {"plotting", "book"}
 ALLOWED = {  # layer -> the layers that its modules may import from
     "core": {"core"},
