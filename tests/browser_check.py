@@ -35,6 +35,7 @@ from PIL import Image
 from mtrl.book.chromium import command
 
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$")
+LATEX_MACRO = re.compile(r"\\[A-Za-z]+")  # e.g. \emph, which pybtex leaves in a note
 
 
 class Page(HTMLParser):
@@ -115,6 +116,8 @@ def check(html_root: Path, chromium: str) -> list[str]:
             problems.append(f"{name}: math not rendered (no MathJax output)")
         for raw in RAW_TEX.findall(text):
             problems.append(f"{name}: raw TeX {raw!r} left in the text")
+        for macro in set(LATEX_MACRO.findall(text)) if name.name == "references.html" else ():
+            problems.append(f"{name}: raw LaTeX {macro!r} in the bibliography")
         if "{glue:" in text:
             problems.append(f"{name}: an unprocessed glue role")
         problems += [f"{name}: empty glued text" for g in dom.glued if not g.strip()]

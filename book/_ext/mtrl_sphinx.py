@@ -9,11 +9,12 @@
   where it has none or only its file path (what glued figures get).
 - The notebook download links download the ``.ipynb`` instead of opening its JSON
   (``_static/mtrl.js``).
+- Citations get hover previews like the cross-references (sphinx-tippy previews only targets
+  that exist before the bibliography is formatted): each citation link's tip is its entry.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 import string
@@ -64,11 +65,12 @@ def _executed(source: Path) -> str | None:
     return end[:16].replace("T", " ") + " UTC" if end else None
 
 
-@functools.cache
-def _commit() -> str:
+def _record_commit(app, config):
+    """Put the commit into the configuration, so that a build at another commit rewrites every
+    page (Sphinx rebuilds all pages when an ``html`` configuration value changes)."""
     from mtrl.book.figures import git_commit
 
-    return git_commit()
+    config.mtrl_commit = git_commit()
 
 
 def _stamp(app, pagename, templatename, context, doctree):
@@ -80,7 +82,7 @@ def _stamp(app, pagename, templatename, context, doctree):
     executed = _executed(Path(app.srcdir) / f"{pagename}.ipynb")
     if executed:
         parts.append(f"executed {executed}")
-    parts.append(f"built from commit {_commit()}")
+    parts.append(f"built from commit {app.config.mtrl_commit}")
     stamp = " · ".join(html.escape(p) for p in parts)
     context["body"] += f'<p class="mtrl-stamp" style="font-size: 0.8em; opacity: 0.7">{stamp}</p>'
 
@@ -103,8 +105,32 @@ def _alt_texts(app, doctree, docname):
                 image["alt"] = _first_sentence(caption.astext())
 
 
+def _citation_tips(app, env):
+    """Give sphinx-tippy a tip for every citation link: the formatted bibliography entry.
+
+    Citation links point at the entry on the bibliography's page, ``<page>.html#<id>``; the
+    chapters and the bibliography are in one folder, so that relative link is the same on
+    every page."""
+    tips = app.config.tippy_custom_tips
+    tips.clear()
+    for citation in env.get_domain("cite").citations:
+        page = Path(citation.bibliography_key.docname).name
+        entry = citation.formatted_entry
+        text = entry.text.render_as("html")
+        tips[f"{page}.html#{citation.citation_id}"] = f"<p><b>[{entry.label}]</b> {text}</p>"
+    return []
+
+
+def _own_tips(app, config):
+    config.tippy_custom_tips = {}  # this extension's own dict, filled once citations are known
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "mtrl_author_year", Style)
+    app.add_config_value("mtrl_commit", "", "html")
+    app.connect("config-inited", _record_commit)
+    app.connect("config-inited", _own_tips)
+    app.connect("env-updated", _citation_tips, priority=900)  # after sphinxcontrib-bibtex
     app.connect("html-page-context", _stamp)
     app.connect("doctree-resolved", _alt_texts)
     app.add_js_file("mtrl.js")
