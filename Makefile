@@ -94,7 +94,8 @@ book: install  ## execute every chapter (in a copy, _build/src) and build the HT
 	cp -r _config.yml _toc.yml book $(BOOK_SRC)/
 	$(call execute-chapters,$(BOOK_SRC))
 	$(BIN)/jupyter-book build $(BOOK_SRC) --path-output . $(JB_FLAGS)
-	@echo "open _build/html/index.html"
+	$(PRINT_PDF)
+	@echo "open _build/html/index.html (the book as one PDF: _build/html/mtrl.pdf)"
 
 test: install lint unit nbval book-check browser-check  ## everything CI runs: lint, unit tests, nbval, strict build, browser check
 
@@ -115,13 +116,15 @@ book-check:  ## build the HTML from the stored outputs; any warning fails
 # Headless Chromium from Debian, installed on first use (root), to look at the book as a reader.
 CHROMIUM = command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-browser-check: book-check  ## open every built page in headless Chromium: math, images, links, glue, navigation
-	$(CHROMIUM)
+# The PDF is printed from the built HTML into it, as _build/html/mtrl.pdf, which the intro links.
+PRINT_PDF = $(CHROMIUM); $(BIN)/python -c \
+  "import mtrl.book; print('wrote', mtrl.book.print_pdf('_build/html', '_build/html/mtrl.pdf'))"
+
+browser-check: pdf  ## open every built page in headless Chromium: math, images, links, glue, navigation
 	$(BIN)/python tests/browser_check.py _build/html
 
-pdf: book-check  ## print the built book, page by page in the order of _toc.yml, to _build/mtrl.pdf
-	$(CHROMIUM)
-	$(BIN)/python -c "import mtrl.book; print('wrote', mtrl.book.print_pdf('_build/html', '_build/mtrl.pdf'))"
+pdf: book-check  ## print the built book, page by page in the order of _toc.yml, to _build/html/mtrl.pdf
+	$(PRINT_PDF)
 
 bench: install  ## time a pretraining round (vs the matmul rate and peers), its memory, a sweep vs a process pool
 	mkdir -p _build

@@ -12,7 +12,7 @@ from .identity import identity
 __all__ = ["print_pdf"]
 
 
-def print_pdf(html_root="_build/html", out="_build/mtrl.pdf", toc="_toc.yml") -> Path:
+def print_pdf(html_root="_build/html", out="_build/html/mtrl.pdf", toc="_toc.yml") -> Path:
     """Print every page of the built book with headless Chromium, in the order of ``toc``, and
     join them into one PDF at ``out`` (math rendered by the vendored MathJax, offline)."""
     import yaml
