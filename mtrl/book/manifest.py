@@ -14,11 +14,12 @@ from ..cache import write_atomically
 from .identity import identity
 from .tables import chapter_notebooks, chapter_title, read_notebook
 
-__all__ = ["FIGURES", "citation_target", "figure_citations", "write_manifest"]
+__all__ = ["FIGURES", "FIGURE_DIRECTIVE", "citation_target", "figure_citations", "write_manifest"]
 
 FIGURES = "_static/figures"  # where figures are exported, relative to the book folder
 
-_FIGURE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n(.*?)\n```", re.DOTALL)
+# A figure of a chapter: ```{glue:figure} <glue name> / :name: <label> / <caption> ```
+FIGURE_DIRECTIVE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n(.*?)\n```", re.DOTALL)
 _ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+?)_txt`")
 
 
@@ -28,7 +29,7 @@ def _figures(folder="."):
         notebook = read_notebook(path)
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
-                for name, label, caption in _FIGURE.findall(cell.source):
+                for name, label, caption in FIGURE_DIRECTIVE.findall(cell.source):
                     yield path, chapter_title(notebook), name, label, caption
 
 

@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from .manifest import _FIGURE
+from .manifest import FIGURE_DIRECTIVE
 from .tables import chapter_title, read_notebook
 
 __all__ = ["write_report"]
@@ -98,7 +98,7 @@ def write_report(notebook_path, out, defaults: dict, overrides: dict, book="book
     for cell in notebook.cells:
         if cell.cell_type != "markdown":
             continue
-        for name, label, caption in _FIGURE.findall(cell.source):
+        for name, label, caption in FIGURE_DIRECTIVE.findall(cell.source):
             caption = _caption(caption, glued)
             image = out.parent / "figures" / f"{name}.png"
             img = (
