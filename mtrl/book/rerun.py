@@ -101,6 +101,15 @@ def _new_directory(parent: Path, stem: str) -> Path:
     raise RunError(f"too many runs named {stem} in {parent}")
 
 
+def _free_name(parent: Path, stem: str, suffix: str) -> Path:
+    """Return ``parent/stem+suffix``, or ``stem-2+suffix``... if it exists (never overwrite)."""
+    k, path = 1, parent / f"{stem}{suffix}"
+    while path.exists():
+        k += 1
+        path = parent / f"{stem}-{k}{suffix}"
+    return path
+
+
 def run_chapter(name: str, pairs=(), *, book="book", runs="_build/runs") -> Path:
     """Run chapter ``name`` with the overrides ``pairs`` (see the module docstring) and return
     the directory of the run."""
@@ -127,7 +136,7 @@ def run_chapter(name: str, pairs=(), *, book="book", runs="_build/runs") -> Path
             )  # fmt: skip
         write_report(work / f"{name}.ipynb", work / "index.html", defaults, overrides, book)
     except BaseException as error:
-        failed = parent / f"{stamp}-failed.log"
+        failed = _free_name(parent, f"{stamp}-failed", ".log")
         with open(log, "a") as out:  # the cells' output is there already; add why it stopped
             lines = getattr(error, "traceback", None) or traceback.format_exception(error)
             out.write(_ANSI.sub("", "\n".join(line.rstrip("\n") for line in lines)) + "\n")
