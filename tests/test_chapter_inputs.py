@@ -36,6 +36,7 @@ BAD = {
         ({"seeds": 1}, "seeds"),
         ({"n_max": 0}, "n_max"),
         ({"rounds_max": -2}, "rounds_max"),
+        ({"rounds_max": 0}, "rounds_max"),
     ],
     "04_single_task": [
         ({"budget_min": 0}, "budget_min"),
@@ -43,6 +44,9 @@ BAD = {
         ({"draws": 1}, "draws"),
         ({"tau": 0.0}, "tau"),
         ({"seed": -1}, "seed"),
+        ({"T": 0}, "T must be"),
+        ({"budget_max": 2.5}, "budget_max"),
+        ({"budget_draws": 0}, "budget_draws"),
     ],
     "05_downstream": [
         ({"reg": -1.0}, "reg"),
