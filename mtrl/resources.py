@@ -22,14 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = ["check_memory", "memory_estimate", "process_pool"]
 
-_ITEMSIZE = {"float32": 4, "float64": 8}
-
 
 def memory_estimate(config: Config) -> int:
     """Return about how many bytes :func:`mtrl.run` needs for ``config`` at its peak: the problem
     (subspace, tasks, initial network), the pretraining (:func:`mtrl.pretrain.memory_needed`)
     and the result."""
-    c, itemsize = config, _ITEMSIZE[config.dtype]
+    c, itemsize = config, getattr(torch, config.dtype).itemsize  # Config checked the name
     T, n1, n2 = c.T, c.n1, c.n2
     if c.algorithm == "single_task":
         T, n1, n2 = 1, n1 * c.T, n2 * c.T

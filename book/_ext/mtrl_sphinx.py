@@ -87,14 +87,10 @@ def _stamp(app, pagename, templatename, context, doctree):
     context["body"] += f'<p class="mtrl-stamp" style="font-size: 0.8em; opacity: 0.7">{stamp}</p>'
 
 
-def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    end = text.find(". ")
-    return text if end < 0 else text[: end + 1]
-
-
 def _alt_texts(app, doctree, docname):
     """Give each figure's images the first sentence of the caption as alternative text."""
+    from mtrl.book.manifest import first_sentence
+
     for figure in doctree.findall(nodes.figure):
         caption = figure.next_node(nodes.caption)
         if caption is None:
@@ -102,7 +98,7 @@ def _alt_texts(app, doctree, docname):
         for image in figure.findall(nodes.image):
             alt = image.get("alt", "")
             if not alt or "/" in alt or alt.endswith((".png", ".svg", ".jpg")):
-                image["alt"] = _first_sentence(caption.astext())
+                image["alt"] = first_sentence(caption.astext())
 
 
 def _citation_tips(app, env):

@@ -14,7 +14,14 @@ from ..cache import write_atomically
 from .identity import identity
 from .tables import chapter_notebooks, chapter_title, read_notebook
 
-__all__ = ["FIGURES", "FIGURE_DIRECTIVE", "citation_target", "figure_citations", "write_manifest"]
+__all__ = [
+    "FIGURES",
+    "FIGURE_DIRECTIVE",
+    "citation_target",
+    "figure_citations",
+    "first_sentence",
+    "write_manifest",
+]
 
 FIGURES = "_static/figures"  # where figures are exported, relative to the book folder
 
@@ -33,10 +40,15 @@ def _figures(folder="."):
                     yield path, chapter_title(notebook), name, label, caption
 
 
+def first_sentence(text: str) -> str:
+    """Return the first sentence of ``text``, white space folded (a caption's title, alt text)."""
+    return re.split(r"(?<=[^.]\.)\s", " ".join(text.split()), maxsplit=1)[0]
+
+
 def _figure_title(caption: str, parameters: dict) -> str:
     """Return the first sentence of ``caption``, with glued parameters filled in."""
     text = _ROLE.sub(lambda m: parameters.get(m.group(1), m.group(0)), " ".join(caption.split()))
-    return re.split(r"(?<=[^.]\.)\s", text, maxsplit=1)[0].rstrip(".:")
+    return first_sentence(text).rstrip(".:")
 
 
 def write_manifest(folder=".") -> Path:

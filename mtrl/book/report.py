@@ -69,10 +69,15 @@ def _printed(notebook) -> list[str]:
     return texts
 
 
+def _changed(defaults: dict, overrides: dict) -> list[str]:
+    """Return the parameters whose value in ``overrides`` differs from its default."""
+    return [k for k, v in overrides.items() if repr(v) != defaults.get(k)]
+
+
 def _parameter_rows(defaults: dict, overrides: dict) -> str:
-    rows = []
+    rows, differ = [], _changed(defaults, overrides)
     for name, default in defaults.items():
-        changed = name in overrides and repr(overrides[name]) != default
+        changed = name in differ
         value = repr(overrides[name]) if name in overrides else default
         shown = f"{value} (default {default})" if changed else value
         css = ' class="changed"' if changed else ""
@@ -86,7 +91,7 @@ def write_report(notebook_path, out, defaults: dict, overrides: dict, book="book
     parameters (name -> default as text), ``overrides`` those the run set."""
     notebook, out = read_notebook(notebook_path), Path(out)
     glued = _glued(notebook)
-    changed = [k for k, v in overrides.items() if repr(v) != defaults.get(k)]
+    changed = _changed(defaults, overrides)
     parts = [f"<h1>{html.escape(chapter_title(notebook))}</h1>"]
     parts.append(
         f"<p>A re-run of <code>{Path(notebook_path).stem}</code> with "

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in the kernel's tracebacks
-_TYPES = {"int": int, "float": float, "str": str, "bool": None}
+_TYPES = {"int": int, "float": float}  # other types stay text; bool is parsed apart
 
 
 class RunError(RuntimeError):
@@ -77,7 +77,10 @@ def _convert(name: str, text: str, kind: str):
 def parse_overrides(name: str, pairs, book="book") -> dict:
     """Return ``pairs`` (parameter name, value as text) as typed parameters of chapter ``name``,
     or raise :class:`RunError` naming an unknown parameter and listing the chapter's."""
-    known = chapter_parameters(name, book)
+    return _typed(name, pairs, chapter_parameters(name, book))
+
+
+def _typed(name: str, pairs, known: dict) -> dict:
     out = {}
     for key, text in pairs:
         if key not in known:
@@ -117,8 +120,9 @@ def run_chapter(name: str, pairs=(), *, book="book", runs="_build/runs") -> Path
     from papermill.exceptions import PapermillExecutionError
 
     notebook = _chapter(name, book)
-    overrides = parse_overrides(name, pairs, book)
-    defaults = {k: v["default"] for k, v in chapter_parameters(name, book).items()}
+    known = papermill.inspect_notebook(str(notebook))
+    overrides = _typed(name, pairs, known)
+    defaults = {k: v["default"] for k, v in known.items()}
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     parent = Path(runs) / name
     parent.mkdir(parents=True, exist_ok=True)

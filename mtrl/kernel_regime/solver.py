@@ -29,7 +29,7 @@ from ..numerics import momentum
 from .certificate import dual_bound
 from .model import ReluNetwork, affine_projector, affine_terms, check_inputs, preactivation
 
-__all__ = ["MultiTaskFit", "check_training", "train_multitask"]
+__all__ = ["MultiTaskFit", "Training", "check_training", "train", "train_multitask"]
 
 
 @dataclass(frozen=True)
@@ -199,9 +199,32 @@ def _neuron_step(X, W, b, Z, kink, dW, db):
     return W_new, torch.where(pivot, -(W_new * anchor).sum(2), b_new)
 
 
-def check_training(X, Y, lam, network: ReluNetwork, *, tol, max_steps, check_every):
-    """Return the arguments of :func:`train_multitask` checked: ``X`` (N, d), ``Y`` as
-    (S or 1, N, T), ``lam``, ``tol``, ``max_steps``, ``check_every``."""
+@dataclass(frozen=True)
+class Training:
+    """A checked training problem of :func:`train`: the data ``X`` (N, d) and ``Y`` (S or 1,
+    N, T), the penalty ``lam``, the initial ``network`` and the settings of the loop."""
+
+    X: Tensor
+    Y: Tensor
+    lam: float
+    network: ReluNetwork
+    tol: float
+    max_steps: int
+    check_every: int
+
+
+def check_training(
+    X: Tensor,
+    Y: Tensor,
+    lam: float,
+    network: ReluNetwork,
+    *,
+    tol: float = 1e-5,
+    max_steps: int = 100_000,
+    check_every: int = 100,
+) -> Training:
+    """Return the problem of :func:`train_multitask`, checked (the defaults are the settings'
+    defaults of :func:`train_multitask` and :func:`mtrl.fit_multitask`)."""
     X, Y = check_inputs(X, Y)
     lam = check_float("lam", lam, low_open=True)
     tol = check_float("tol", tol, low_open=True, high=1.0)
@@ -216,33 +239,29 @@ def check_training(X, Y, lam, network: ReluNetwork, *, tol, max_steps, check_eve
             f"network and data must agree: W {tuple(W.shape)}, V {tuple(V.shape)}, "
             f"X {tuple(X.shape)}, Y {tuple(Y.shape)}"
         )
-    return X, Y, lam, tol, max_steps, check_every
+    return Training(X, Y, lam, network, tol, max_steps, check_every)
 
 
-def train_multitask(
-    X: Tensor,
-    Y: Tensor,
-    lam: float,
-    network: ReluNetwork,
-    *,
-    tol: float = 1e-5,
-    max_steps: int = 100_000,
-    check_every: int = 100,
-) -> MultiTaskFit:
+def train_multitask(X: Tensor, Y: Tensor, lam: float, network: ReluNetwork, **settings):
     """Train ``network`` (S networks) on ``(X, Y)`` until each relative duality gap is < ``tol``.
 
-    ``X`` (N, d) with ``d`` in {1, 2}; ``Y`` (N, T) shared by the networks or (S, N, T). Every
-    ``check_every`` steps the gap is computed; a network that reaches ``tol`` stops, and in the
-    others one dead neuron is moved to the most violated position (if any is dead). Each step:
-    an accelerated proximal step in ``V`` (length ``1/||P H||^2``, momentum restarted when the
-    objective goes up) and a gradient step in ``(w, b)`` scaled by each neuron's curvature, kept
-    only if it does at least as well as the step in ``V`` alone (else its length is halved).
-    Raises :class:`ConvergenceError` after ``max_steps`` steps with the gaps reached.
-    :func:`mtrl.fit_multitask` is the cached entry point.
+    ``X`` (N, d) with ``d`` in {1, 2}; ``Y`` (N, T) shared by the networks or (S, N, T); the
+    ``settings`` ``tol``, ``max_steps`` and ``check_every`` are those of :func:`check_training`.
+    Every ``check_every`` steps the gap is computed; a network that reaches ``tol`` stops, and
+    in the others one dead neuron is moved to the most violated position (if any is dead). Each
+    step: an accelerated proximal step in ``V`` (length ``1/||P H||^2``, momentum restarted when
+    the objective goes up) and a gradient step in ``(w, b)`` scaled by each neuron's curvature,
+    kept only if it does at least as well as the step in ``V`` alone (else its length is
+    halved). Raises :class:`ConvergenceError` after ``max_steps`` steps with the gaps reached.
+    :func:`mtrl.fit_multitask` is the cached entry point. Returns a :class:`MultiTaskFit`.
     """
-    X, Y, lam, tol, max_steps, check_every = check_training(
-        X, Y, lam, network, tol=tol, max_steps=max_steps, check_every=check_every
-    )
+    return train(check_training(X, Y, lam, network, **settings))
+
+
+def train(problem: Training) -> MultiTaskFit:
+    """Train the checked ``problem`` (see :func:`train_multitask`)."""
+    X, Y, lam, network = problem.X, problem.Y, problem.lam, problem.network
+    tol, max_steps, check_every = problem.tol, problem.max_steps, problem.check_every
     W, b, V = network.W, network.b, network.V
     S = V.shape[0]
     P = affine_projector(X)
