@@ -102,7 +102,8 @@ class Result:
     """What :func:`run` returns.
 
     ``M`` (d, r), ``tasks`` (T, directions, r), ``b`` (m), the initial ``W_0`` and the final
-    ``W`` (m, d), and the metrics after each round, each (K+1,) with index 0 the initialisation.
+    ``W`` (m, d), and the metrics after each round, each (rounds + 1,) with index 0 the
+    initialisation.
     """
 
     config: Config
@@ -152,7 +153,8 @@ def draw_problem(config: Config, device="cpu") -> tuple[TaskSet, Network]:
 
 
 def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network) -> Tensor:
-    """Return ``W`` after each round, (K+1, m, d), for any algorithm of the experiment layer."""
+    """Return ``W`` after each round, (rounds + 1, m, d), for any algorithm of the experiment
+    layer."""
     if config.algorithm == "random_features":
         return net.W.expand(config.rounds + 1, -1, -1)
     n1, n2 = config.n1, config.n2

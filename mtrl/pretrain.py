@@ -43,7 +43,8 @@ _CHUNK_BYTES = 16 * 2**20  # working memory of one chunk by default: small chunk
 
 @dataclass(frozen=True)
 class PretrainResult:
-    """The pretrained ``network`` and the first layer after each round, ``W_rounds`` (K+1, m, d)."""
+    """The pretrained ``network`` and the first layer after each round, ``W_rounds``
+    (rounds + 1, m, d)."""
 
     network: Network
     W_rounds: Tensor

@@ -37,11 +37,13 @@ def population(table):
     return fig
 
 
-def _heuristic_curve(group, T):
-    """Return the heuristic leakage ``rho/(1+rho)`` at the integers ``T`` for the (single)
-    ``d, r, n1, n2`` of the tidy table ``group``."""
+def _heuristic_curve(group, T_max: int):
+    """Return the integers ``T`` up to ``T_max`` (about 100, log-spaced, each once: no steps)
+    and the heuristic leakage ``rho/(1+rho)`` there, for the (single) ``d, r, n1, n2`` of the
+    tidy table ``group``."""
     d, r, n1, n2 = (int(group[name].iloc[0]) for name in ("d", "r", "n1", "n2"))
-    return [heuristic_leakage(rho(d=d, r=r, T=int(t), n1=n1, n2=n2)) for t in T]
+    T = np.unique(np.geomspace(1, T_max, 100).round().astype(int))
+    return T, [heuristic_leakage(rho(d=d, r=r, T=int(t), n1=n1, n2=n2)) for t in T]
 
 
 def leakage(table):
@@ -52,14 +54,13 @@ def leakage(table):
     """
     fig, ax = plt.subplots(figsize=(6.2, 4))
     groups = table.groupby("d", sort=False)
-    T_fine = np.logspace(0, np.log10(table["T"].max()), 100)
     points = {"estimator": "mean", "linestyle": "none", "markersize": 7}  # no line: points
     for (dim, group), color in zip(groups, colors(groups.ngroups), strict=True):
         seed_band(
             ax, group, x="T", y="leakage", color=color, label=f"d = {dim}: simulation", **points
         )
-        heuristic = _heuristic_curve(group, T_fine)
-        ax.plot(T_fine, heuristic, "--", color=color, lw=1, label=rf"d = {dim}: $\rho/(1+\rho)$")
+        T, heuristic = _heuristic_curve(group, int(table["T"].max()))
+        ax.plot(T, heuristic, "--", color=color, lw=1, label=rf"d = {dim}: $\rho/(1+\rho)$")
     ax.set(xscale="log", yscale="log", xlabel=_TASKS, ylabel=r"leakage $1 - E(W_1)$")
     ax.legend(fontsize="small", ncols=2)
     return fig
@@ -67,24 +68,27 @@ def leakage(table):
 
 def collapse(shapes, variants):
     """Plot the simulated leakage against the book's ``rho``, with ``rho/(1+rho)``: left, one
-    colour per configuration ``(d, r, n1, n2)``; right, one line per variant.
+    colour per configuration ``(d, r, n1, n2)``, with the exact ratio of expectations
+    (crosses); right, one line per variant. Mean over seeds, band over their range.
 
-    ``shapes`` and ``variants`` are tidy tables with columns ``rho`` and ``leakage``;
-    ``variants`` also has a column ``variant`` (its legend labels).
+    ``shapes`` and ``variants`` are tidy tables (a row per run) with columns ``rho`` and
+    ``leakage``; ``shapes`` also has ``exact`` and ``variants`` a column ``variant``.
     """
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     low, high = np.log10(shapes.rho.min()) - 0.2, np.log10(shapes.rho.max()) + 0.2
     rho_fine = np.logspace(low, high, 100)
     for ax in (ax1, ax2):
         ax.plot(rho_fine, heuristic_leakage(rho_fine), "k--", lw=1, label=r"$\rho/(1+\rho)$")
-        ax.set(xscale="log", yscale="log", xlabel=r"$\rho = \pi r d (1 + \pi d/n_1)/(T n_2)$")
-    by_shape = shapes.groupby(["d", "r", "n1", "n2"], sort=False)
-    for (shape, group), color in zip(by_shape, colors(by_shape.ngroups), strict=True):
-        label = f"(d, r, n1, n2) = {tuple(map(int, shape))}"
-        ax1.plot(group.rho, group.leakage, "o", color=color, label=label)
-    by_variant = variants.groupby("variant", sort=False)
-    for (label, group), color in zip(by_variant, colors(by_variant.ngroups), strict=True):
-        ax2.plot(group.rho, group.leakage, "o-", color=color, ms=4, label=label)
+        ax.set(xscale="log", yscale="log", xlabel=r"the book's $\rho$, Eq. (eq-heuristic)")
+    shape = shapes.d.astype(str) + ", " + shapes.r.astype(str) + ", " + shapes.n1.astype(str)
+    shapes = shapes.assign(config="(d, r, n1, n2) = (" + shape + ", " + shapes.n2.astype(str) + ")")
+    palette = colors(shapes.config.nunique())
+    band = {"estimator": "mean", "linestyle": "none", "markersize": 6, "palette": palette}
+    seed_band(ax1, shapes, x="rho", y="leakage", hue="config", **band)
+    exact = shapes.groupby(["config", "T"], sort=False)[["rho", "exact"]].mean()
+    ax1.plot(exact.rho, exact.exact, "kx", ms=5, label="exact ratio of expectations")
+    seed_band(ax2, variants, x="rho", y="leakage", hue="variant", estimator="mean",
+              palette=colors(variants.variant.nunique()))  # fmt: skip
     ax1.set(ylabel=r"leakage $1 - E$", title="halfspace tasks, one round")
     ax2.set(title="base configuration, one change at a time")
     ax1.legend(fontsize="x-small")
@@ -111,18 +115,36 @@ def coverage(table):
     return fig
 
 
-def rounds(results):
-    """Plot the energy fraction after each round, one line per result (solid for
-    ``eta_w lam = 1``, dashed otherwise), labelled by ``T`` and ``eta_w lam``.
+def rounds(by_round, matched):
+    """Plot energy fraction, coverage and subspace distance after each round ``k`` (mean over
+    seeds, band over their range), one line per ``T`` and ``eta_w lam``; and, at the last
+    round, one round with as many samples in all (stars, same colour for the same ``T``).
 
-    ``results`` are :class:`mtrl.Result` of several rounds.
+    ``by_round`` is ``mtrl.tidy(results, rounds=True)``; ``matched`` a tidy table of the
+    one-round runs, a row per ``T`` and seed.
     """
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    for x, color in zip(results, colors(len(results)), strict=True):
-        decay = x.config.eta_w * x.config.lam
-        label = rf"$T$ = {x.config.T}, $\eta_w\lambda$ = {decay:g}"
-        style = "o-" if decay == 1 else "s--"
-        ax.plot(range(len(x.energy)), x.energy.numpy(), style, color=color, ms=4, label=label)
-    ax.set(xlabel="round $k$", ylabel=r"energy fraction $E(W_k)$", ylim=(-0.02, 1.02))
-    ax.legend(fontsize="small")
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharex=True)
+    data = by_round.assign(decay=by_round.eta_w * by_round.lam)
+    data = data.assign(
+        run=[
+            rf"$T$ = {t}, $\eta_w\lambda$ = {v:g}"
+            for t, v in zip(data["T"], data.decay, strict=True)
+        ]
+    )
+    runs = list(dict.fromkeys(data.run))
+    palette = dict(zip(runs, colors(len(runs)), strict=True))
+    last, mean = int(data.k.max()), matched.groupby("T").mean(numeric_only=True)
+    labels = {"energy": r"energy fraction $E(W_k)$", "coverage": r"coverage $\sigma_r/\sigma_1$",
+              "distance": r"subspace distance $\sin\theta_{\max}$"}  # fmt: skip
+    for ax, (metric, label) in zip(axes, labels.items(), strict=True):
+        seed_band(ax, data, x="k", y=metric, hue="run", estimator="mean", palette=palette,
+                  legend=metric == "energy")  # fmt: skip
+        for t, row in mean.iterrows():
+            color = palette[next(run for run in runs if run.startswith(f"$T$ = {t},"))]
+            star = {"marker": "*", "ms": 12, "mec": "k", "ls": "none"}
+            ax.plot([last], [row[metric]], color=color, **star,
+                    label=f"$T$ = {t}: 1 round, {last}x samples")  # fmt: skip
+        ax.set(xlabel="round $k$", ylabel=label)
+    axes[0].legend(fontsize="x-small")
+    axes[2].set_yscale("log")
     return fig
