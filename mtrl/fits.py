@@ -14,7 +14,7 @@ from .kernel_regime.solver import check_training, train
 
 __all__ = ["fit_multitask"]
 
-_NETWORK = ("W", "b", "V", "A", "c")
+_NETWORK = ("W", "b", "V", "J", "c")
 
 
 def fit_multitask(

@@ -1,5 +1,6 @@
 """The experiment layer: determinism, independent streams, cache, sweep and bad input."""
 
+import dataclasses
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -69,13 +70,46 @@ def test_cache_returns_the_stored_result(isolated_cache):
     assert list(isolated_cache.glob("*.pt")) == files
 
 
+def _key(config, device="cpu"):
+    """The cache key of ``mtrl.run(config)``, written out here independently of the code."""
+    return {"config": dataclasses.asdict(config), "device": device}
+
+
 def test_corrupt_cache_entry_is_discarded_and_recomputed(isolated_cache):
     first = mtrl.run(SMALL)
+    cache = mtrl.cache.default_cache()
     (path,) = isolated_cache.glob("*.pt")
+    assert cache.path(_key(SMALL)) == path and cache.get(_key(SMALL)) is not None
     path.write_bytes(path.read_bytes()[:-10])  # truncated, as by an interrupted write
-    assert mtrl.cache.default_cache().get({"config": "absent"}) is None
+    assert cache.get(_key(SMALL)) is None and not path.exists()  # a miss, and deleted
     again = mtrl.run(SMALL)
-    assert same(first, again)
+    assert same(first, again) and cache.get(_key(SMALL)) is not None
+
+
+@pytest.mark.parametrize("field,value", [("n2", 16), ("seed", 1), ("loss", "hinge")])
+def test_cache_misses_a_key_that_differs_in_one_field_and_hits_the_same_key(
+    field, value, isolated_cache, monkeypatch
+):
+    computed = []
+    compute = mtrl.experiments._compute
+    monkeypatch.setattr(
+        mtrl.experiments, "_compute", lambda c, dev: computed.append(c) or compute(c, dev)
+    )
+    first = mtrl.run(SMALL)
+    other = SMALL.replace(**{field: value})  # the same config but for one field
+    assert {f for f in vars(SMALL) if getattr(other, f) != getattr(SMALL, f)} == {field}
+    assert mtrl.cache.default_cache().get(_key(other)) is None  # a miss
+    changed = mtrl.run(other)
+    assert computed == [SMALL, other] and len(list(isolated_cache.glob("*.pt"))) == 2
+    assert same(changed, mtrl.run(other, cache=None)) and not same(changed, first)
+    del computed[:]
+    assert same(mtrl.run(SMALL), first) and same(mtrl.run(other), changed)
+    assert computed == []  # the same keys: hits, nothing computed
+    # the same for the cache itself: a key written, one field changed: a miss; the same: a hit
+    cache = mtrl.ResultCache(isolated_cache / "direct")
+    cache.put({"a": 1, "b": 2}, {"x": torch.arange(3)})
+    assert cache.get({"a": 1, "b": 3}) is None and cache.get({"a": 1}) is None
+    assert torch.equal(cache.get({"b": 2, "a": 1})["x"], torch.arange(3))
 
 
 def test_cache_key_includes_the_code_version(isolated_cache, monkeypatch):

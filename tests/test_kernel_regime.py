@@ -164,15 +164,22 @@ def test_bad_inputs_fail_fast():
         fit_multitask(X1, Y1[:, None], 1e-4, net, tol=1e-12, max_steps=3, check_every=1)
 
 
-def test_fits_are_cached_by_their_inputs(isolated_cache):
+def test_fits_are_cached_by_their_inputs(isolated_cache, monkeypatch):
+    trained = []
+    train = mtrl.fits.train
+    monkeypatch.setattr(mtrl.fits, "train", lambda problem: trained.append(1) or train(problem))
     net = _init(X1, 1, 10, [0])
     first = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4)
-    assert len(list(isolated_cache.glob("*.pt"))) == 1
+    assert len(list(isolated_cache.glob("*.pt"))) == 1 and len(trained) == 1
     again = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4)
+    assert len(trained) == 1  # the same inputs: a hit, nothing trained
     assert torch.equal(again.network.V, first.network.V) and again.steps == first.steps
-    assert torch.equal(again.bound, first.bound)
-    other = fit_multitask(X1, Y1[:, None], 2e-2, net, tol=1e-4)  # another input, another entry
-    assert len(list(isolated_cache.glob("*.pt"))) == 2
-    assert not torch.equal(other.network.V, first.network.V)
+    assert torch.equal(again.bound, first.bound) and torch.equal(again.network.J, first.network.J)
+    for change in ({"lam": 2e-2}, {"tol": 2e-4}):  # one input changed: a miss, another entry
+        kwargs = {"lam": 1e-2, "tol": 1e-4, **change}
+        fit_multitask(X1, Y1[:, None], kwargs["lam"], net, tol=kwargs["tol"])
+    assert len(list(isolated_cache.glob("*.pt"))) == 3 and len(trained) == 3
+    other = fit_multitask(X1, Y1[:, None], 2e-2, net, tol=1e-4)
+    assert not torch.equal(other.network.V, first.network.V) and len(trained) == 3
     fresh = fit_multitask(X1, Y1[:, None], 1e-2, net, tol=1e-4, cache=None)
     assert torch.equal(fresh.network.V, first.network.V)

@@ -1,5 +1,7 @@
 """Invariances, limits and bounds of the subspace metrics."""
 
+import math
+
 import pytest
 import torch
 
@@ -75,6 +77,24 @@ def test_limits(gen):
     outside = outside - outside @ M @ M.T
     assert mtrl.energy_fraction(outside, M).item() == pytest.approx(0.0, abs=1e-12)
     assert mtrl.subspace_distance(outside, M).item() == pytest.approx(1.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("angle", [0.1, 0.6, 1.2, math.pi / 2])
+def test_subspace_distance_is_the_sine_of_a_known_angle(angle, gen):
+    """Rows in span(M) with one basis direction turned by ``angle`` out of span(M): the distance
+    is sin(angle) and the energy cos(angle)^2 of that direction's share. Values inside (0, 1)
+    are not at the clamp to [0, 1] of ``subspace_distance``, so a wrong formula fails here."""
+    M = mtrl.draw_subspace(d, r, generator=gen, dtype=torch.float64)
+    u = torch.randn(d, generator=gen, dtype=torch.float64)
+    u = u - M @ (M.T @ u)
+    u = u / u.norm()
+    V = M.clone()
+    V[:, 0] = math.cos(angle) * M[:, 0] + math.sin(angle) * u  # orthonormal columns still
+    W = torch.randn(m, r, generator=gen, dtype=torch.float64) @ V.T
+    assert mtrl.subspace_distance(W, M).item() == pytest.approx(math.sin(angle), abs=1e-9)
+    share = (W @ V[:, 0]).square().sum() / W.square().sum()
+    expected = 1 - share * math.sin(angle) ** 2
+    assert mtrl.energy_fraction(W, M).item() == pytest.approx(expected.item(), abs=1e-12)
 
 
 def test_random_W_has_energy_about_r_over_d(gen):

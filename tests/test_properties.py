@@ -29,15 +29,45 @@ def _orthogonal(d, g):
     return mtrl.draw_subspace(d, d, generator=g, dtype=torch.float64)
 
 
+def _distance_by_projectors(W, M):
+    """The sine of the largest principal angle between ``span(M)`` and the top-r right singular
+    subspace of ``W``, computed another way than ``mtrl.subspace_distance`` and not clamped:
+    ``||P_V - P_M||_2``, with ``V`` the top-r eigenvectors of ``W^T W``; and the relative gap
+    ``(s_r^2 - s_{r+1}^2) / s_1^2`` below which that subspace is ill-defined."""
+    r = M.shape[1]
+    values, vectors = torch.linalg.eigh(W.T @ W)  # ascending
+    V = vectors[:, -r:]
+    below = values[-r - 1] if r < len(values) else values.new_zeros(())
+    gap = (values[-r] - below) / values[-1]
+    return torch.linalg.eigvalsh(V @ V.T - M @ M.T).abs().max(), gap
+
+
 @given(problems())
-def test_metrics_are_bounded(problem):
+def test_energy_and_coverage_are_bounded_and_equal_independent_forms(problem):
     W, M, _ = problem
     E, C = mtrl.energy_fraction(W, M), mtrl.coverage(W, M)
-    assert 0.0 <= E.item() <= 1.0 + 1e-12
-    assert 0.0 <= C.item() <= 1.0 + 1e-12
+    assert 0.0 <= E.item() <= 1.0 + 1e-12  # not clamped: a sum of squares over a larger one
     assert abs(mtrl.leakage(W, M).item() - (1 - E.item())) < 1e-12
+    # coverage is sqrt(lambda_min / lambda_max) of the r x r matrix (W M)^T W M, which has rank
+    # < r (coverage 0) when m < r; the code instead divides singular values and sets m < r to 0
+    lam = torch.linalg.eigvalsh((W @ M).T @ (W @ M))
+    assert abs(C.item() - (lam[0].clamp_min(0) / lam[-1]).sqrt().item()) < 1e-6
+    assert 0.0 <= C.item() <= 1.0 + 1e-12
+
+
+@given(problems())
+def test_subspace_distance_is_the_unclamped_sine_of_the_largest_principal_angle(problem):
+    """``subspace_distance`` clamps to [0, 1]; the bound is tested on a quantity computed
+    another way and not clamped, which the clamped value must equal: the clamp only rounds."""
+    W, M, _ = problem
     D = mtrl.subspace_distance(W, M)
-    assert torch.isnan(D) or 0.0 <= D.item() <= 1.0
+    if W.shape[0] < M.shape[1]:  # fewer neurons than latent directions: no top-r subspace
+        assert torch.isnan(D)
+        return
+    reference, gap = _distance_by_projectors(W, M)
+    assert 0.0 <= reference.item() <= 1.0 + 1e-12
+    if gap > 1e-6:  # eigenvectors of W^T W to about 1e-16 / gap
+        assert abs(D.item() - reference.item()) < 1e-8, (D, reference)
 
 
 @given(problems())

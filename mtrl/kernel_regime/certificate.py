@@ -79,7 +79,7 @@ def _candidate_directions(X: Tensor, U: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def certificate(X: Tensor, Y: Tensor, network: ReluNetwork, lam: float) -> tuple[Tensor, Tensor]:
-    """Return the objective ``P`` of each of the S networks (with their own ``A`` and ``c``;
+    """Return the objective ``P`` of each of the S networks (with their own ``J`` and ``c``;
     the penalty is the path norm) and a lower bound on the optimum ``P*``, both (S).
 
     The bound is the dual objective ``<U, Y> - 1/2 ||U||^2`` at ``U`` = the residual ``Y - F``

@@ -2,10 +2,11 @@
 
 The network of the Kernel regime chapter maps ``R^d`` to ``R^T``:
 
-    f(x) = sum_k v_k relu(w_k^T x + b_k) + A x + c,    ||w_k|| = 1,
+    f(x) = sum_k v_k relu(w_k^T x + b_k) + J x + c,    ||w_k|| = 1,
 
-with ``m`` neurons, output weights ``V`` (m, T) with rows ``v_k``, skip term ``A`` (T, d) and
-offset ``c`` (T). Several networks (seeds) are held at once, with a leading axis ``S``.
+with ``m`` neurons, output weights ``V`` (m, T) with rows ``v_k``, skip term ``J`` (T, d) and
+offset ``c`` (T); ``J`` (the Jacobian of the affine part), not ``A``, which is the heads in the
+rest of the package. Several networks (seeds) are held at once, with a leading axis ``S``.
 Training (:mod:`.solver`) minimises the squared loss plus ``lam sum_k ||v_k||_2``; its
 optimality is certified by :mod:`.certificate`.
 """
@@ -37,18 +38,18 @@ __all__ = [
 @dataclass(frozen=True)
 class ReluNetwork:
     """``S`` networks at once: ``W`` (S, m, d) unit rows, ``b`` (S, m), ``V`` (S, m, T),
-    ``A`` (S, T, d), ``c`` (S, T)."""
+    ``J`` (S, T, d) the skip term, ``c`` (S, T)."""
 
     W: Tensor
     b: Tensor
     V: Tensor
-    A: Tensor
+    J: Tensor
     c: Tensor
 
     def __call__(self, X: Tensor) -> Tensor:
         """Return the outputs at ``X`` (G, d): (S, G, T)."""
         H = torch.relu(preactivation(X, self.W, self.b))
-        return H @ self.V + X @ self.A.transpose(1, 2) + self.c[:, None, :]
+        return H @ self.V + X @ self.J.transpose(1, 2) + self.c[:, None, :]
 
     @property
     def path_norm(self) -> Tensor:
@@ -74,7 +75,7 @@ def affine_projector(X: Tensor) -> Tensor:
 
 
 def affine_terms(X: Tensor, residual: Tensor) -> tuple[Tensor, Tensor]:
-    """Return the least-squares ``A`` (S, T, d) and ``c`` (S, T) of ``residual`` (S, N, T)."""
+    """Return the least-squares ``J`` (S, T, d) and ``c`` (S, T) of ``residual`` (S, N, T)."""
     coef = torch.linalg.lstsq(with_ones(X).expand(len(residual), -1, -1), residual).solution
     return coef[:, :-1].transpose(1, 2), coef[:, -1]
 
@@ -108,7 +109,7 @@ def init_relu_networks(
 ) -> ReluNetwork:
     """Draw one network per generator: ``w_k`` uniform on the sphere, ``b_k`` uniform on
     ``[-rho, rho]`` with ``rho = 1.25 max_i ||x_i||`` (so the initial knots spread over the
-    data), ``v_k ~ N(0, init_scale^2 / m I_T)``, ``A = 0``, ``c = 0``. The numbers are drawn on
+    data), ``v_k ~ N(0, init_scale^2 / m I_T)``, ``J = 0``, ``c = 0``. The numbers are drawn on
     each generator's device and moved to ``X``'s."""
     T, m = check_int("T", T), check_int("m", m)
     init_scale = check_float("init_scale", init_scale, low_open=True)
@@ -130,7 +131,7 @@ def init_relu_networks(
 def kernel_solution(X: Tensor, y: Tensor, network: ReluNetwork, lam: float) -> ReluNetwork:
     """Fit one task ``y`` (N) by the weighted-l2 problem over ``network``'s neurons ([N24]):
 
-        min_v 1/2 sum_i (y_i - sum_k v_k phi_k(x_i) - a^T x_i - c)^2 + lam/2 sum_k gamma_k v_k^2
+        min_v 1/2 sum_i (y_i - sum_k v_k phi_k(x_i) - J x_i - c)^2 + lam/2 sum_k gamma_k v_k^2
 
     with ``phi_k = relu(w_k^T x + b_k)`` and ``gamma_k = 1 / ||v*_k||`` over the active neurons
     of each of the S networks (the others get ``v_k = 0``). Returns the S one-output networks.

@@ -5,10 +5,10 @@ Training minimises, over all parameters of S networks at once (:mod:`.model`),
     P = 1/2 sum_i ||f(x_i) - y_i||^2 + lam sum_k ||v_k||_2
 
 (the squared loss summed over samples and tasks; ``lam`` is not rescaled with ``T``). Only ``w``
-and ``v`` are penalised. ``A`` and ``c`` are eliminated exactly (least squares); ``V`` takes
-accelerated proximal steps (group soft-thresholding) of length ``1/L``; ``b`` and ``w`` take
-curvature-scaled gradient steps that stop where a neuron's hyperplane meets a data point
-(``w`` retracted to the sphere), their length adapted per network.
+and ``v`` are penalised. The skip term ``J`` and the offset ``c`` are eliminated exactly (least
+squares); ``V`` takes accelerated proximal steps (group soft-thresholding) of length ``1/L``;
+``b`` and ``w`` take curvature-scaled gradient steps that stop where a neuron's hyperplane meets a
+data point (``w`` retracted to the sphere), their length adapted per network.
 
 Convergence is certified, not assumed (:mod:`.certificate`): training stops when the relative
 gap between ``P`` and the dual bound is below ``tol``. When the dual constraint is violated a

@@ -1,74 +1,86 @@
 """The Downstream chapter's figures: a probe's accuracy on new tasks against ``d``, against the
-number of probe samples and against the width."""
+number of probe samples and against the width, each with a band over pretraining seeds."""
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 
-from . import colors, log_ticks
+from . import colors, log_ticks, seed_band
 
 __all__ = ["accuracy_against_d", "accuracy_against_n", "width_needed"]
 
 ACCURACY = "downstream test accuracy"
-D_STYLES = ("o-", "o--", "s-", "s--", "^-", "v:")  # the six curves of the sweep over d
+_KINDS = ("multi-task (T ∝ d)", "multi-task (fixed T)", "random features", "single task")
 
 
-def _chance(ax, xlabel: str) -> None:
-    """Draw the chance level and label the axes of an accuracy plot."""
+def _style(name: str) -> dict:
+    """Return the line style of a curve from its name, the same in every figure: the colour and
+    marker name the representation, the line the new tasks (dashed: majority, dotted:
+    orthogonal to the single task)."""
+    kind = next((i for i, k in enumerate(_KINDS) if name.startswith(k)), len(_KINDS))
+    line = "--" if "majority" in name else ":" if "orthogonal" in name else "-"
+    return {"color": colors(len(_KINDS) + 1)[kind], "marker": "oDs^v"[kind], "ls": line}
+
+
+def _curves(ax, table, x: str) -> None:
+    """Draw one seed band of ``accuracy`` against ``x`` per ``curve`` of ``table``, in the
+    order of the curves' first rows, with the chance level."""
+    for name in dict.fromkeys(table.curve):
+        rows = table[table.curve == name]
+        seed_band(ax, rows, x=x, y="accuracy", label=name, **_style(name))
     ax.axhline(0.5, color="gray", lw=0.8)
-    ax.set(xlabel=xlabel, ylabel=ACCURACY, ylim=(0.45, 1.0))
+    ax.set(ylabel=ACCURACY, ylim=(0.45, 1.0))
 
 
-def accuracy_against_d(d_grid, curves: dict):
+def accuracy_against_d(table):
     """Plot the accuracy of each curve against the ambient dimension; returns the figure.
 
-    ``curves`` maps the six curves' names to their accuracy at each ``d`` of ``d_grid``.
+    ``table`` is tidy: a row per ``curve``, ``d`` and ``seed``, with the ``accuracy``; each
+    curve is the median over seeds with a band from their minimum to their maximum.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    lines = zip(curves.items(), D_STYLES, colors(len(curves)), strict=True)
-    for (name, values), style, color in lines:
-        ax.plot(d_grid, values, style, color=color, ms=4, label=name)
-    _chance(ax, "ambient dimension $d$")
-    log_ticks(ax, d_grid)
-    ax.legend(fontsize="small", ncols=2, loc="lower left")
+    fig, ax = plt.subplots(figsize=(7, 5.6))
+    _curves(ax, table, "d")
+    log_ticks(ax, sorted(set(table.d)))
+    ax.set(xlabel="ambient dimension $d$")
+    ax.legend(fontsize="small", ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return fig
 
 
-def accuracy_against_n(n_grid, curves: dict):
-    """Plot the accuracy of each curve against the probe's training set size; returns the
-    figure. ``curves`` maps a name to the accuracy at each size of ``n_grid``."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (name, values), color in zip(curves.items(), colors(len(curves)), strict=True):
-        ax.plot(n_grid, values, "o-", color=color, ms=4, label=name)
-    _chance(ax, r"probe training samples $n_{\mathrm{down}}$")
-    ax.set_xscale("log")
+def accuracy_against_n(table):
+    """Plot the accuracy of each curve against the probe's training set size ``n_down`` (a
+    tidy table as for :func:`accuracy_against_d`); returns the figure."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    _curves(ax, table, "n_down")
+    ax.set(xscale="log", xlabel=r"probe training samples $n_{\mathrm{down}}$")
     ax.legend(fontsize="small")
     return fig
 
 
-def width_needed(d_width, needed: dict, widths, accuracy_at: dict, *, target: float):
+def width_needed(needed, table, *, target: float):
     """Plot the width needed for accuracy ``target`` against ``d`` (left) and the accuracy
-    against the width (right); returns the figure.
+    against the width (right), each a median over seeds with a min-max band; returns the figure.
 
-    ``needed`` maps a representation to its needed width at each ``d`` of ``d_width`` (NaN: not
-    reached); ``accuracy_at`` maps ``"multi-task"`` and ``"random features"`` to a dict from
-    ``d`` to the accuracy at each of ``widths``.
+    ``needed`` has a row per ``representation``, ``d`` and ``seed`` with the ``width`` needed;
+    ``table`` a row per ``representation``, ``d``, ``seed`` and ``width`` with the ``accuracy``.
     """
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for (name, values), color, style in zip(needed.items(), colors(2), ["o-", "s-"], strict=True):
-        ax1.plot(d_width, values, style, color=color, label=name)
-    reached = {w for values in needed.values() for w in values if not math.isnan(w)}
-    log_ticks(ax1, d_width)
-    log_ticks(ax1, sorted(reached), axis="y")
-    ax1.set(xlabel="ambient dimension $d$", ylabel=f"width needed for accuracy {target}")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    names = list(dict.fromkeys(needed.representation))
+    for name, color, marker in zip(names, colors(len(names)), "os", strict=False):
+        rows = needed[needed.representation == name]
+        seed_band(ax1, rows, x="d", y="width", label=name, color=color, marker=marker)
+    log_ticks(ax1, sorted(set(needed.d)))
+    ax1.set(yscale="log", xlabel="ambient dimension $d$")
+    ax1.set(ylabel=f"width needed for accuracy {target}")
     ax1.legend(fontsize="small")
-    for dim, color in zip(d_width, colors(len(d_width)), strict=True):
-        rf, multi = accuracy_at["random features"][dim], accuracy_at["multi-task"][dim]
-        ax2.plot(widths, rf, "s-", color=color, ms=3, label=f"random features, d = {dim}")
-        ax2.plot(widths, multi, "o--", color=color, ms=3)
+    dims = sorted(set(table.d))
+    for dim, color in zip(dims, colors(len(dims)), strict=True):
+        for name, line in zip(names, ("--", "-"), strict=False):
+            rows = table[(table.d == dim) & (table.representation == name)]
+            label = f"{name}, d = {dim}" if line == "-" else None
+            seed_band(
+                ax2, rows, x="width", y="accuracy", color=color, ls=line, markersize=3, label=label
+            )
     ax2.axhline(target, color="gray", lw=0.8)
     ax2.set(xscale="log", xlabel="width $m$", ylabel="downstream test accuracy (ridge probe)")
-    ax2.legend(fontsize="x-small", title="dashed: multi-task", title_fontsize="x-small")
+    ax2.legend(fontsize="x-small", title=f"dashed: {names[0]}", title_fontsize="x-small")
     return fig
