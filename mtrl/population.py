@@ -49,16 +49,20 @@ __all__ = [
 ]
 
 
-def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: float) -> Tensor:
-    """Return the population first layer after one round: ``(eta_a eta_w/2pi) W0 M S_T M^T``.
-
-    ``W0`` (m, d), ``M`` (d, r), ``tasks`` (T, 1, r) halfspace directions; returns (m, d).
-    """
+def _check_halfspace_tasks(tasks: Tensor, M: Tensor) -> None:
     if tasks.ndim != 3 or tasks.shape[1] != 1 or tasks.shape[2] != M.shape[1]:
         raise ParameterError(
             f"tasks must be halfspace directions of shape (T, 1, r={M.shape[1]}), "
             f"got {tuple(tasks.shape)}"
         )
+
+
+def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: float) -> Tensor:
+    """Return the population first layer after one round: ``(eta_a eta_w/2pi) W0 M S_T M^T``.
+
+    ``W0`` (m, d), ``M`` (d, r), ``tasks`` (T, 1, r) halfspace directions; returns (m, d).
+    """
+    _check_halfspace_tasks(tasks, M)
     eta_a = check_float("eta_a", eta_a, low_open=True)
     eta_w = check_float("eta_w", eta_w, low_open=True)
     theta = tasks[:, 0, :]  # (T, r)
@@ -153,11 +157,7 @@ def expected_energy(
     ``Var a = eta_a^2 (|w|^2/2 - (E a / eta_a)^2) / n1``, ``E g = q u / sqrt(2 pi)`` and
     ``Cov g = (I/2 - E g E g^T) / n2``.
     """
-    if tasks.ndim != 3 or tasks.shape[1] != 1 or tasks.shape[2] != M.shape[1]:
-        raise ParameterError(
-            f"tasks must be halfspace directions of shape (T, 1, r={M.shape[1]}), "
-            f"got {tuple(tasks.shape)}"
-        )
+    _check_halfspace_tasks(tasks, M)
     n1, n2 = check_int("n1", n1), check_int("n2", n2)
     q = 1 - 2 * check_float("p", p, high=0.5, high_open=True)
     eta_a = check_float("eta_a", eta_a, low_open=True)
