@@ -19,12 +19,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import metrics
 from .cache import ResultCache, resolve_cache
 from .errors import ParameterError, check_choice, check_float, check_int, check_le
 from .losses import LOSSES
 from .network import Network, init_network
-from .pretrain import ALGORITHMS, check_steps, pretrain
+from .pretrain import ALGORITHMS, PretrainResult, check_steps, pretrain, without_training
 from .resources import check_memory
 from .seeds import stream
 from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
@@ -41,15 +40,18 @@ __all__ = [
 
 EXPERIMENT_ALGORITHMS = (*ALGORITHMS, "single_task", "random_features")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_LOG = ("logged", "energy", "coverage", "distance", "loss", "accuracy")
 
 
 @dataclass(frozen=True)
 class Config:
     """Every parameter of one pretraining experiment (notation of the Setup chapter).
 
-    ``rounds`` is the number ``K`` of rounds; ``algorithm`` is one of ``heads_first``,
-    ``simultaneous``, ``random_heads``, ``single_task`` (one task with the budget of all ``T``:
-    ``T*n1`` and ``T*n2`` samples) or ``random_features`` (no pretraining: ``W = W_0``).
+    ``rounds`` is the number ``kappa`` of rounds (of steps, in the Training chapter), each with
+    ``head_steps`` heads steps; ``algorithm`` is one of ``heads_first``, ``simultaneous``,
+    ``random_heads``, ``single_task`` (one task with the budget of all ``T``: ``T*n1`` and
+    ``T*n2`` samples per round) or ``random_features`` (no pretraining: ``W = W_0``). The result
+    logs every ``log_every``-th round and the last.
     """
 
     d: int = 100
@@ -65,10 +67,12 @@ class Config:
     loss: str = "logistic"
     algorithm: str = "heads_first"
     rounds: int = 1
+    head_steps: int = 1
     eta_a: float = 1.0
     eta_w: float = 1.0
     lam: float = 1.0
     resample: bool = True
+    log_every: int = 1
     seed: int = 0
     dtype: str = "float32"
 
@@ -84,6 +88,8 @@ class Config:
         check_float("tau", self.tau, low_open=True)
         check_float("beta", self.beta)
         check_int("rounds", self.rounds, low=0)
+        check_int("head_steps", self.head_steps)
+        check_int("log_every", self.log_every)
         check_steps(self.eta_a, self.eta_w, self.lam)
         check_int("seed", self.seed, low=0)
         if not isinstance(self.resample, bool):
@@ -102,8 +108,9 @@ class Result:
     """What :func:`run` returns.
 
     ``M`` (d, r), ``tasks`` (T, directions, r), ``b`` (m), the initial ``W_0`` and the final
-    ``W`` (m, d), and the metrics after each round, each (rounds + 1,) with index 0 the
-    initialisation.
+    ``W`` (m, d), and the log of the logged rounds ``logged`` (0, log_every, ..., rounds): the
+    metrics of ``W`` after each, and the held-out ``loss`` and ``accuracy`` of each round
+    (:class:`mtrl.PretrainResult`; ``nan`` at round 0 and without pretraining).
     """
 
     config: Config
@@ -112,9 +119,12 @@ class Result:
     b: Tensor
     W_0: Tensor
     W: Tensor
+    logged: Tensor
     energy: Tensor
     coverage: Tensor
     distance: Tensor
+    loss: Tensor
+    accuracy: Tensor
 
     @property
     def leakage(self) -> Tensor:
@@ -152,17 +162,16 @@ def draw_problem(config: Config, device="cpu") -> tuple[TaskSet, Network]:
     return TaskSet(M.to(device), tasks.to(device), config.family, config.p), net
 
 
-def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network) -> Tensor:
-    """Return ``W`` after each round, (rounds + 1, m, d), for any algorithm of the experiment
-    layer."""
+def _pretrained(config: Config, tasks: TaskSet, net: Network) -> PretrainResult:
+    """Return the pretraining of ``config`` for any algorithm of the experiment layer."""
     if config.algorithm == "random_features":
-        return net.W.expand(config.rounds + 1, -1, -1)
+        return without_training(net, tasks.M, rounds=config.rounds, log_every=config.log_every)
     n1, n2 = config.n1, config.n2
     if config.algorithm == "single_task":
         tasks, net = tasks.subset(0, 1), net.replace(A=net.A[:1])
         n1, n2 = n1 * config.T, n2 * config.T
     algorithm = "heads_first" if config.algorithm == "single_task" else config.algorithm
-    result = pretrain(
+    return pretrain(
         net,
         tasks,
         n1=n1,
@@ -170,29 +179,21 @@ def _pretrained_rounds(config: Config, tasks: TaskSet, net: Network) -> Tensor:
         loss=config.loss,
         algorithm=algorithm,
         rounds=config.rounds,
+        head_steps=config.head_steps,
         eta_a=config.eta_a,
         eta_w=config.eta_w,
         lam=config.lam,
         resample=config.resample,
+        log_every=config.log_every,
         generator=stream(config.seed, "data"),  # CPU: only draws the seed of the block streams
     )
-    return result.W_rounds
 
 
 def _compute(config: Config, device) -> Result:
     tasks, net = draw_problem(config, device)
-    Ws = _pretrained_rounds(config, tasks, net)
-    M = tasks.M
-    cpu = {
-        "M": M,
-        "tasks": tasks.tasks,
-        "b": net.b,
-        "W_0": Ws[0],
-        "W": Ws[-1],
-        "energy": metrics.energy_fraction(Ws, M),
-        "coverage": metrics.coverage(Ws, M),
-        "distance": metrics.subspace_distance(Ws, M),
-    }
+    out = _pretrained(config, tasks, net)
+    cpu = {"M": tasks.M, "tasks": tasks.tasks, "b": net.b, "W_0": net.W, "W": out.network.W}
+    cpu.update({name: getattr(out, name) for name in _LOG})
     return Result(config=config, **{k: v.cpu().contiguous() for k, v in cpu.items()})
 
 
@@ -269,18 +270,15 @@ def log_grid(low: float, high: float, points: int) -> list[int]:
 
 def tidy(results: list[Result], *, rounds: bool = False):
     """Return a tidy table (a pandas DataFrame) of ``results``: a row per result with every
-    ``Config`` field and the final ``energy``, ``leakage``, ``coverage`` and ``distance``; with
-    ``rounds``, a row per result and round ``k`` (0 the initialisation) instead."""
+    ``Config`` field and the last logged ``energy``, ``leakage``, ``coverage``, ``distance``,
+    ``loss`` and ``accuracy``; with ``rounds``, a row per result and logged round ``k`` (0 the
+    initialisation) instead."""
     import pandas as pd
 
     rows = []
     for result in results:
-        metrics_k = {
-            "energy": result.energy, "leakage": result.leakage,
-            "coverage": result.coverage, "distance": result.distance,
-        }  # fmt: skip
-        ks = range(len(result.energy)) if rounds else [len(result.energy) - 1]
-        for k in ks:
-            row = {**asdict(result.config), **{n: float(v[k]) for n, v in metrics_k.items()}}
-            rows.append({**row, "k": k} if rounds else row)
+        columns = {name: getattr(result, name) for name in (*_LOG[1:], "leakage")}
+        for i in range(len(result.logged)) if rounds else [-1]:
+            row = {**asdict(result.config), **{n: float(v[i]) for n, v in columns.items()}}
+            rows.append({**row, "k": int(result.logged[i])} if rounds else row)
     return pd.DataFrame(rows)

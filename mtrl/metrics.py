@@ -16,6 +16,7 @@ from .errors import ParameterError
 from .network import features
 
 __all__ = [
+    "GEOMETRY",
     "coverage",
     "energy_fraction",
     "leakage",
@@ -66,6 +67,9 @@ def coverage(W: Tensor, M: Tensor) -> Tensor:
     ratio = s[..., -1] / top.where(top > 0, torch.nan)
     # With fewer neurons than latent directions some direction is never covered.
     return ratio if W.shape[-2] >= M.shape[1] else ratio * 0.0
+
+
+GEOMETRY = (energy_fraction, coverage, subspace_distance)  # what a pretraining log records of W
 
 
 def representation_similarity(W: Tensor, b: Tensor, X: Tensor, X2: Tensor) -> Tensor:

@@ -3,9 +3,14 @@
 One round (Setup chapter, Algorithm ``alg-pretrain``), for every task ``t`` at once:
 
 1. draw ``S1_t`` (n1 samples) and ``S2_t`` (n2 samples);
-2. heads step, ``W`` frozen: ``a_t <- a_t - eta_a grad_{a_t} L_t(W, a_t; S1_t)``;
+2. heads step, ``W`` frozen: ``a_t <- a_t - eta_a grad_{a_t} L_t(W, a_t; S1_t)`` (``head_steps``
+   times on the same ``S1_t``);
 3. representation step, heads frozen:
    ``W <- (1 - eta_w lam) W - eta_w grad_W (1/T) sum_t L_t(W, a_t; S2_t)``.
+
+Many rounds with small steps are alternating minibatch SGD with fresh samples at every step
+(the Training chapter); :func:`pretrain` logs the metrics of ``W`` and the loss and accuracy of
+every ``log_every``-th round instead of keeping every ``W``.
 
 All tasks of a chunk go through one GEMM: the data are ``(Tc*n) x d`` against ``d x m``, and the
 ``W``-gradient is ``C^T X`` with ``C`` the ``(Tc*n) x m`` matrix of coefficients. Tasks are
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from . import metrics
 from .batches import TASK_BLOCK, Batches, fill_batches, new_buffers
 from .errors import ParameterError, check_choice, check_float, check_int
 from .losses import Loss, get_loss
@@ -35,6 +41,7 @@ __all__ = [
     "head_gradient",
     "pretrain",
     "representation_gradient",
+    "without_training",
 ]
 
 ALGORITHMS = ("heads_first", "simultaneous", "random_heads")
@@ -43,11 +50,24 @@ _CHUNK_BYTES = 16 * 2**20  # working memory of one chunk by default: small chunk
 
 @dataclass(frozen=True)
 class PretrainResult:
-    """The pretrained ``network`` and the first layer after each round, ``W_rounds``
-    (rounds + 1, m, d)."""
+    """The pretrained ``network`` and a log of the logged rounds ``logged`` (0, log_every,
+    2 log_every, ..., and the last round), each (L,).
+
+    ``energy``, ``coverage`` and ``distance`` are the metrics of ``W`` after round ``k``
+    (:mod:`mtrl.metrics`; ``k = 0`` the initialisation); ``loss`` and ``accuracy`` are the mean
+    loss and the fraction of correct signs, over tasks and samples, of the network that round
+    ``k`` differentiates (its ``W`` before the step and the heads it uses) on that round's
+    representation batch, fresh samples it has not trained on: a held-out estimate. They are
+    ``nan`` at ``k = 0``.
+    """
 
     network: Network
-    W_rounds: Tensor
+    logged: Tensor
+    energy: Tensor
+    coverage: Tensor
+    distance: Tensor
+    loss: Tensor
+    accuracy: Tensor
 
 
 @dataclass(frozen=True)
@@ -78,22 +98,35 @@ class _Layer:
         return pre.relu_().view(T, n, m)
 
 
-def _features_and_weights(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss):
-    """Return the features ``H`` (T, n, m) and the per-sample weights ``l'(u) y / n`` (T, n)."""
-    H = layer.features(X)
-    # The margins y a_t^T h(x), as a_t^T H_t^T: MKL's batched products are 2-3x faster in this
-    # orientation than as H_t a_t (measured at the benchmark's sizes).
-    u = y * torch.bmm(A.unsqueeze(1), H.transpose(1, 2)).squeeze(1)
-    return H, loss.derivative(u) * y / X.shape[1]
+def _margins(H: Tensor, A: Tensor, y: Tensor) -> Tensor:
+    """Return the margins ``y a_t^T h(x)`` (T, n) of features ``H`` (T, n, m)."""
+    # As a_t^T H_t^T: MKL's batched products are 2-3x faster in this orientation than as H_t a_t
+    # (measured at the benchmark's sizes).
+    return y * torch.bmm(A.unsqueeze(1), H.transpose(1, 2)).squeeze(1)
 
 
-def _head_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
-    H, g = _features_and_weights(layer, A, X, y, loss)
+def _head_gradient_of(H: Tensor, A: Tensor, y: Tensor, loss: Loss) -> Tensor:
+    g = loss.derivative(_margins(H, A, y)) * y / H.shape[1]  # per-sample weights l'(u) y / n
     return torch.bmm(g.unsqueeze(1), H).squeeze(1)  # (T, m)
 
 
+def _head_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
+    return _head_gradient_of(layer.features(X), A, y, loss)
+
+
+def _heads_steps(layer: _Layer, A, X, y, loss: Loss, eta_a: float, steps: int) -> Tensor:
+    """Return the heads after ``steps`` gradient steps on the batch ``X``, ``y`` (W frozen)."""
+    H = layer.features(X)  # the same features for every step
+    for _ in range(steps):
+        A = A - eta_a * _head_gradient_of(H, A, y, loss)
+    return A
+
+
 def _representation_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, loss: Loss):
-    H, g = _features_and_weights(layer, A, X, y, loss)
+    """Return ``grad_W sum_t L_t`` (as a transposed view) and the margins ``u`` (T, n)."""
+    H = layer.features(X)
+    u = _margins(H, A, y)
+    g = loss.derivative(u) * y / X.shape[1]
     # C = mask * a * g with mask = 1(pre > 0); relu(pre) > 0 exactly where pre > 0, so sign_()
     # turns the features into the mask, in place. C^T X = (mask * a)^T (g * X): scaling X
     # (d wide) by g is cheaper than scaling the m-wide buffer. It is computed as
@@ -101,7 +134,7 @@ def _representation_gradient(layer: _Layer, A: Tensor, X: Tensor, y: Tensor, los
     # (measured at the benchmark's sizes).
     mask_a = H.sign_().mul_(A.unsqueeze(1))  # (T, n, m)
     gX = X * g.unsqueeze(-1)  # (T, n, d)
-    return (gX.reshape(-1, X.shape[-1]).T @ mask_a.reshape(-1, H.shape[-1])).T  # (m, d) view
+    return (gX.reshape(-1, X.shape[-1]).T @ mask_a.reshape(-1, H.shape[-1])).T, u  # (m, d) view
 
 
 def head_gradient(W: Tensor, b: Tensor, A: Tensor, X: Tensor, y: Tensor, loss: Loss) -> Tensor:
@@ -117,29 +150,32 @@ def representation_gradient(
     All tasks go through two GEMMs, ``(T n) x d`` by ``d x m`` and back; the ``(T n) x m``
     buffer of pre-activations is reused in place for the features, the mask and ``C``.
     """
-    return _representation_gradient(_Layer.of(W, b), A, X, y, loss).contiguous()
+    return _representation_gradient(_Layer.of(W, b), A, X, y, loss)[0].contiguous()
 
 
-def _update(layer: _Layer, A, batch: Batches, loss: Loss, algorithm: str, eta_a: float):
-    """Return the heads after the round and ``grad_W sum_t L_t`` for the tasks of ``batch``."""
+def _update(layer: _Layer, A, batch: Batches, loss: Loss, algorithm: str, eta_a: float,
+            head_steps: int = 1):  # fmt: skip
+    """Return the heads after the round, ``grad_W sum_t L_t`` for the tasks of ``batch`` and
+    the margins of its representation batch."""
     A_next = A
     if algorithm != "random_heads":
-        A_next = A - eta_a * _head_gradient(layer, A, batch.X1, batch.y1, loss)
+        A_next = _heads_steps(layer, A, batch.X1, batch.y1, loss, eta_a, head_steps)
     A_used = A_next if algorithm == "heads_first" else A
-    return A_next, _representation_gradient(layer, A_used, batch.X2, batch.y2, loss)
+    return A_next, *_representation_gradient(layer, A_used, batch.X2, batch.y2, loss)
 
 
 def memory_needed(
-    *, d: int, m: int, T: int, n1: int, n2: int, rounds: int, itemsize: int, noisy: bool = False
+    *, d: int, m: int, T: int, n1: int, n2: int, itemsize: int, noisy: bool = False
 ) -> int:
-    """Return the bytes that :func:`pretrain` allocates at its peak, about: the first layer of
-    every round and the gradient, the heads twice, one chunk's data (and label-noise uniforms),
-    its workspace and the features of its larger step (see ``_chunk_tasks``)."""
+    """Return the bytes that :func:`pretrain` allocates at its peak, about: the first layer
+    three times (before, after, its transpose) and the gradient, the heads twice, one chunk's
+    data (and label-noise uniforms), its workspace and the features of its larger step (see
+    ``_chunk_tasks``)."""
     chunk = min(_chunk_tasks(None, n1, n2, d, m, itemsize), T)
     n = max(n1, n2)
     data = chunk * (n1 + n2) * d * itemsize + (chunk * (n1 + n2) * 8 if noisy else 0)
     work = 2 * chunk * n * m * itemsize + chunk * n * d * itemsize  # workspace, mask * a, g * X
-    return (rounds + 3) * m * d * itemsize + 2 * T * m * itemsize + data + work
+    return 4 * m * d * itemsize + 2 * T * m * itemsize + data + work
 
 
 def _chunk_tasks(chunk_tasks: int | None, n1: int, n2: int, d: int, m: int, itemsize: int) -> int:
@@ -175,6 +211,37 @@ def _step_W(W: Tensor, grad: Tensor, decay: float, eta_w: float, eta_a: float, k
     return W
 
 
+def without_training(network: Network, M: Tensor, *, rounds: int, log_every: int = 1):
+    """Return the :class:`PretrainResult` of no pretraining (random features): ``network``
+    unchanged, with the log that ``rounds`` rounds would have, every entry that of ``W_0``."""
+    rounds, log_every = check_int("rounds", rounds, low=0), check_int("log_every", log_every)
+    log = _Log(network.W, M)
+    for k in range(log_every, rounds + 1, log_every):
+        log.rows.append((k, *log.rows[0][1:]))
+    if rounds % log_every:
+        log.rows.append((rounds, *log.rows[0][1:]))
+    return PretrainResult(network, **log.tensors(network.W.dtype))
+
+
+class _Log:
+    """The metrics of the logged rounds, gathered as the rounds go."""
+
+    def __init__(self, W: Tensor, M: Tensor):
+        self.M, self.rows = M, []
+        self.add(0, W, math.nan, math.nan)
+
+    def add(self, k: int, W: Tensor, loss: float, accuracy: float) -> None:
+        M = self.M
+        geometry = [f(W, M).item() for f in metrics.GEOMETRY]
+        self.rows.append((k, *geometry, loss, accuracy))
+
+    def tensors(self, dtype) -> dict:
+        k, *columns = zip(*self.rows, strict=True)
+        names = ("energy", "coverage", "distance", "loss", "accuracy")
+        out = {n: torch.tensor(c, dtype=dtype) for n, c in zip(names, columns, strict=True)}
+        return {"logged": torch.tensor(k), **out}
+
+
 def alternating_round(
     network: Network,
     batches: Batches,
@@ -184,11 +251,14 @@ def alternating_round(
     eta_a: float = 1.0,
     eta_w: float = 1.0,
     lam: float = 1.0,
+    head_steps: int = 1,
 ) -> Network:
     """Return the network after one round on in-memory ``batches`` for all its ``T`` tasks."""
     lossf, decay = _check_round(loss, algorithm, eta_a, eta_w, lam)
+    head_steps = check_int("head_steps", head_steps)
     W, b = network.W, network.b
-    A, grad = _update(_Layer.of(W, b), network.A, batches, lossf, algorithm, eta_a)
+    layer = _Layer.of(W, b)
+    A, grad, _ = _update(layer, network.A, batches, lossf, algorithm, eta_a, head_steps)
     T = network.A.shape[0]
     return network.replace(W=_step_W(W, grad / T, decay, eta_w, eta_a, 1), A=A)
 
@@ -202,10 +272,12 @@ def pretrain(
     loss: str = "logistic",
     algorithm: str = "heads_first",
     rounds: int = 1,
+    head_steps: int = 1,
     eta_a: float = 1.0,
     eta_w: float = 1.0,
     lam: float = 1.0,
     resample: bool = True,
+    log_every: int = 1,
     chunk_tasks: int | None = None,
     generator: torch.Generator,
 ) -> PretrainResult:
@@ -213,14 +285,18 @@ def pretrain(
 
     ``algorithm`` is ``heads_first`` (the algorithm of the book), ``simultaneous`` (heads and
     ``W`` both step from the same point) or ``random_heads`` (heads drawn N(0, 1/m) and never
-    adapted). Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
-    ``s = mtrl.seeds.draw_seed(generator)``; with ``resample=False`` every round reuses round 0's.
+    adapted). Each round takes ``head_steps`` heads steps on its ``S1``, then one representation
+    step. Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
+    ``s = mtrl.seeds.draw_seed(generator)``, so the first ``k`` rounds of a longer run are the
+    same as a run of ``k`` rounds; with ``resample=False`` every round reuses round 0's. Every
+    ``log_every``-th round (and the last) is logged in the result (see :class:`PretrainResult`).
     ``chunk_tasks`` bounds how many tasks are held in memory at once (rounded up to a multiple
     of ``TASK_BLOCK``); by default a chunk uses about 16 MiB (at least one block).
     """
     n1, n2 = check_int("n1", n1), check_int("n2", n2)
     lossf, decay = _check_round(loss, algorithm, eta_a, eta_w, lam)
     rounds = check_int("rounds", rounds, low=0)
+    head_steps, log_every = check_int("head_steps", head_steps), check_int("log_every", log_every)
     W, b, A = network.W, network.b, network.A
     m, d = W.shape
     if tasks.M.shape[0] != d or A.shape != (tasks.T, m) or tasks.M.dtype != W.dtype:
@@ -237,20 +313,26 @@ def pretrain(
     # Buffers reused by every chunk: fresh large allocations would page-fault each time.
     workspace = torch.empty(min(chunk, tasks.T) * max(n1, n2) * m, dtype=W.dtype, device=W.device)
     buffers = new_buffers(tasks, min(chunk, tasks.T), n1, n2)
-    W_rounds = [W]
+    log = _Log(W, tasks.M)
     for k in range(rounds):
         # The chunks' gradients come transposed (see _representation_gradient): the sum is
         # kept in the same layout, (d, m) in memory.
         grad, A_next = W.new_zeros(d, m).T, torch.empty_like(A)
         layer = _Layer.of(W, b, workspace)
+        logged = (k + 1) % log_every == 0 or k + 1 == rounds
+        loss_sum = correct = 0.0
         for start in range(0, tasks.T, chunk):
             stop = min(start + chunk, tasks.T)
             batch = fill_batches(tasks, buffers, seed, k if resample else 0, start, stop)
-            A_next[start:stop], g_chunk = _update(
-                layer, A[start:stop], batch, lossf, algorithm, eta_a
+            A_next[start:stop], g_chunk, u = _update(
+                layer, A[start:stop], batch, lossf, algorithm, eta_a, head_steps
             )
             grad += g_chunk
+            if logged:
+                loss_sum += lossf.value(u).sum().item()
+                correct += (u > 0).sum().item()
         W = _step_W(W, grad / tasks.T, decay, eta_w, eta_a, k + 1)
         A = A_next
-        W_rounds.append(W)
-    return PretrainResult(network.replace(W=W, A=A), torch.stack(W_rounds))
+        if logged:
+            log.add(k + 1, W, loss_sum / (tasks.T * n2), correct / (tasks.T * n2))
+    return PretrainResult(network.replace(W=W, A=A), **log.tensors(W.dtype))

@@ -35,8 +35,7 @@ def memory_estimate(config: Config) -> int:
     result = (2 * c.m * c.d + c.d * c.r + c.m) * itemsize
     if c.algorithm == "random_features":
         return problem + result
-    steps = memory_needed(d=c.d, m=c.m, T=T, n1=n1, n2=n2, rounds=c.rounds, itemsize=itemsize,
-                          noisy=c.p > 0)  # fmt: skip
+    steps = memory_needed(d=c.d, m=c.m, T=T, n1=n1, n2=n2, itemsize=itemsize, noisy=c.p > 0)
     return problem + steps + result
 
 

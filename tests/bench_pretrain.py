@@ -3,12 +3,15 @@
 Prints, in one run, for each workload: the time of one round (data drawing included), its
 GFLOP/s and fraction of the float32 matmul rate measured in this process, and the times of two
 peers (`tests/reference.py`: Python loops over tasks with autograd, one written with torch.nn
-modules and optimizers, one careful) with the speed-ups; the peak memory of a streamed round
-with 100 000 tasks; and a sweep (the grid of the Mechanism chapter's ablation, uncached) run in
-this process and on `mtrl.process_pool()`, with the difference of their results. As a table,
-then as JSON. Before timing, it checks that both peers compute the same W as `mtrl.pretrain`
-(float64). The matmul, the round and the peers are timed interleaved (best of ``--repeats``),
-so that a drift of the machine's speed affects them alike. Nothing is asserted about speed.
+modules and optimizers, one careful) with the speed-ups; the same for a training run of many
+small steps (the Training chapter) against the loop a user would write (one torch.nn model per
+task, torch.optim) and a batched autograd implementation over all tasks; the peak memory of a
+streamed round with 100 000 tasks; and a sweep (the grid of the Mechanism chapter's ablation,
+uncached) run in this process and on `mtrl.process_pool()`, with the difference of their
+results. As a table, then as JSON. Before timing, it checks that the peers compute the same W
+as `mtrl.pretrain` (float64). The matmul, the round and the peers are timed interleaved (best
+of ``--repeats``), so that a drift of the machine's speed affects them alike. Nothing is
+asserted about speed.
 """
 
 import argparse
@@ -20,7 +23,7 @@ import sys
 import time
 
 import torch
-from reference import module_round, reference_round
+from reference import batched_autograd_training, module_round, module_training, reference_round
 
 import mtrl
 import mtrl.seeds
@@ -37,6 +40,8 @@ SWEEP_GRID = dict(
     seed=[0, 1, 2],
 )
 STEPS = dict(loss="logistic", eta_a=1.0, eta_w=1.0, lam=1.0)
+TRAINING = dict(d=100, r=3, m=400, T=100, n1=20, n2=20)
+TRAINING_STEPS = dict(rounds=500, loss="logistic", eta_a=0.5, eta_w=0.5, lam=1e-3)
 
 
 def best_times(fns: dict, repeats: int) -> dict:
@@ -99,6 +104,62 @@ def check_peers(size: dict) -> float:
         ((fast.network.W - W_peer).abs().max() / W_peer.abs().max()).item()
         for W_peer in (W_careful, W_module)
     )
+
+
+def training_peers(size: dict, tasks, net, seed: int, rounds: int) -> dict:
+    """Return the three training loops on the same data: ours, the torch.nn one, the batched
+    autograd one, each a function of no arguments that returns ``W``."""
+    n = dict(n1=size["n1"], n2=size["n2"])
+    steps = {**TRAINING_STEPS, "rounds": rounds}
+
+    def ours():
+        generator = torch.Generator().manual_seed(0)  # draws the data seed `seed`
+        return mtrl.pretrain(net, tasks, **n, **steps, log_every=rounds, generator=generator)
+
+    return {
+        "ours": lambda: ours().network.W,
+        "module": lambda: module_training(net, tasks, **n, **steps, seed=seed),
+        "batched": lambda: batched_autograd_training(net, tasks, **n, **steps, seed=seed),
+    }
+
+
+def training_run(repeats: int) -> dict:
+    """Check the training peers against ours (float64, small, 5 steps); then time the three on
+    ``TRAINING`` interleaved with the matmul (best of ``repeats``, after a 20-step warm-up)."""
+    seed = mtrl.seeds.draw_seed(torch.Generator().manual_seed(0))
+    small = dict(d=12, r=2, m=9, T=40, n1=7, n2=5)
+    fns = training_peers(small, *problem(small, "float64"), seed, rounds=5)
+    W = {name: fn() for name, fn in fns.items()}
+    difference = max(((W["ours"] - W[p]).abs().max() / W[p].abs().max()).item()
+                     for p in ("module", "batched"))  # fmt: skip
+    if difference > 1e-10:
+        raise SystemExit(f"a training peer and mtrl.pretrain disagree: {difference:.1e}")
+    tasks, net = problem(TRAINING)
+    for fn in training_peers(TRAINING, tasks, net, seed, rounds=20).values():
+        fn()
+    fns = {
+        "matmul": matmul(),
+        **training_peers(TRAINING, tasks, net, seed, TRAINING_STEPS["rounds"]),
+    }
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    best = {name: min(t) for name, t in times.items()}
+    rate = 2 * MATMUL_SIZE**3 / best["matmul"] / 1e9
+    gflops = round_flops(**TRAINING) * TRAINING_STEPS["rounds"] / best["ours"] / 1e9
+    return {
+        "size": TRAINING, "steps": TRAINING_STEPS,
+        "peers_max_relative_difference_float64": difference,
+        "matmul_gflops": rate, "seconds": best["ours"], "gflops": gflops,
+        "fraction_of_matmul": gflops / rate,
+        "module_peer_seconds": best["module"],
+        "speedup_over_module_peer": best["module"] / best["ours"],
+        "batched_autograd_seconds": best["batched"],
+        "speedup_over_batched_autograd": best["batched"] / best["ours"],
+    }  # fmt: skip
 
 
 MEMORY_SCRIPT = """
@@ -191,6 +252,7 @@ def main() -> None:
             "careful_peer_seconds": best["careful"],
             "speedup_over_careful_peer": best["careful"] / best["ours"],
         }
+    results["training"] = training_run(max(2, args.repeats // 2))
     elapsed, rss = memory_run(MEMORY_WORKLOAD)
     results["memory"] = {"size": MEMORY_WORKLOAD, "seconds": elapsed, "peak_rss_mib": rss}
     results["sweep"] = sweep_run()
@@ -226,6 +288,16 @@ def report(results: dict) -> None:
             f"{w['module_peer_seconds']:12.2f} {w['speedup_over_module_peer']:5.1f}x "
             f"{w['careful_peer_seconds']:10.2f} {w['speedup_over_careful_peer']:5.1f}x"
         )
+    tr = results["training"]
+    print(
+        f"training, (d, r, m, T, n1, n2) = {tuple(tr['size'].values())}, {tr['steps']['rounds']} "
+        f"steps ({tr['steps']['loss']}): {tr['seconds']:.2f} s, {tr['gflops']:.1f} GFLOP/s, "
+        f"{tr['fraction_of_matmul']:.0%} of peak {tr['matmul_gflops']:.0f}; torch.nn loop "
+        f"{tr['module_peer_seconds']:.1f} s ({tr['speedup_over_module_peer']:.1f}x); batched "
+        f"autograd {tr['batched_autograd_seconds']:.2f} s "
+        f"({tr['speedup_over_batched_autograd']:.1f}x); peers agree to "
+        f"{tr['peers_max_relative_difference_float64']:.1e} (float64)"
+    )
     mem = results["memory"]
     print(
         f"streamed round, (d, r, m, T, n1, n2) = {tuple(mem['size'].values())}: "
