@@ -3,8 +3,9 @@
 The key of an entry hashes its JSON description together with :func:`code_version` (a hash of
 every source file of ``mtrl`` that can change a result, and of the torch version), so any such
 change makes old entries unreachable: the book never shows a result of old code. The plots
-(``mtrl.plotting``) and the book glue (``mtrl.book``) are outside the hash: a change of colour or
-of a caption keeps every cached result. Entries are written atomically
+(``mtrl.plotting``), the book glue (``mtrl.book``) and the chapters' experiments
+(``mtrl.studies``, which only read results) are outside the hash: a change of colour, of a
+caption or of what a chapter sweeps keeps every cached result. Entries are written atomically
 (temporary file, then rename) and carry a SHA-256 of their payload, checked on every read; an
 entry that fails the check is deleted and treated as missing. Temporary files abandoned by a
 killed writer are deleted by a later write once they are a day old.
@@ -34,7 +35,7 @@ __all__ = [
 
 _MAGIC = b"mtrl-cache-1\n"
 _PACKAGE = Path(__file__).parent
-UNHASHED = ("plotting", "book")  # subpackages whose change cannot change a result
+UNHASHED = ("plotting", "book", "studies")  # subpackages whose change cannot change a result
 
 
 def hashed_sources() -> list[Path]:

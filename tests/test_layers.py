@@ -19,6 +19,7 @@ BOOK = {"plotting", "book"}
 ALLOWED = {  # layer -> the layers that its modules may import from
     "core": {"core"},
     "experiment": {"core", "experiment"},
+    "studies": {"core", "experiment", "studies"},
     "plotting": {"core", "experiment", "plotting"},
     "book": {"core", "experiment", "book"},
 }
@@ -29,7 +30,7 @@ def _layer(top: str) -> str:
         return "core"
     if top in EXPERIMENT:
         return "experiment"
-    if top in BOOK:
+    if top in BOOK or top == "studies":
         return top
     raise AssertionError(f"mtrl.{top} belongs to no layer: add it to tests/test_layers.py")
 
@@ -78,10 +79,11 @@ def test_every_subpackage_module_is_in_a_layer():
 
 
 def test_the_code_hash_covers_results_code_only(tmp_path, monkeypatch):
-    """Editing a plotting or book file keeps the cache; editing pretrain invalidates it."""
+    """Editing a plotting, book or studies file keeps the cache; editing pretrain invalidates
+    it."""
     sources = {p.relative_to(PACKAGE).as_posix() for p in mtrl.cache.hashed_sources()}
     assert "pretrain.py" in sources and "kernel_regime/solver.py" in sources
-    assert not any(s.startswith(("plotting/", "book/")) for s in sources)
+    assert not any(s.startswith(("plotting/", "book/", "studies/")) for s in sources)
 
     copy = tmp_path / "mtrl"
     for path in PACKAGE.rglob("*.py"):
@@ -95,7 +97,7 @@ def test_the_code_hash_covers_results_code_only(tmp_path, monkeypatch):
         return mtrl.cache.code_version()
 
     before = version()
-    for edited in ("plotting/__init__.py", "book/chapter.py"):
+    for edited in ("plotting/__init__.py", "book/chapter.py", "studies/training.py"):
         (copy / edited).write_text((copy / edited).read_text() + "\n# a colour changed\n")
         assert version() == before, edited
     (copy / "pretrain.py").write_text((copy / "pretrain.py").read_text() + "\n# a change\n")

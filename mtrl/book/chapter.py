@@ -56,6 +56,11 @@ class Chapter:
         """Glue ``value`` under ``name`` (see :func:`glue_value`)."""
         glue_value(name, value, digits)
 
+    def publish_all(self, values: dict, digits: int | None = None) -> None:
+        """Glue each value of ``values`` under its key (see :func:`glue_value`)."""
+        for name, value in values.items():
+            glue_value(name, value, digits)
+
     def figure(self, name: str, fig, *, seeds: Sequence[int] = ()) -> None:
         """Glue a matplotlib figure under ``name`` for a ``{glue:figure}`` directive, export it
         with its provenance (the chapter's parameters and the ``seeds`` it used) when there is a
