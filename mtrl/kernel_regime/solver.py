@@ -18,7 +18,6 @@ training cannot stall with no neuron where one is needed.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, replace
 
@@ -259,27 +258,8 @@ def train_multitask(X: Tensor, Y: Tensor, lam: float, network: ReluNetwork, **se
     return train(check_training(X, Y, lam, network, **settings))
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Run the block in one intra-op thread, then restore the setting. The solver's products
-    are tiny: one thread is faster (measured: 13% on the Kernel chapter's 2-D fits), and then
-    no reduction is split across threads, so a fit does not depend on the machine's core count
-    (with two threads the 2-D fits took different numbers of steps)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def train(problem: Training) -> MultiTaskFit:
-    """Train the checked ``problem`` (see :func:`train_multitask`), on one thread."""
-    with _one_thread():
-        return _train(problem)
-
-
-def _train(problem: Training) -> MultiTaskFit:
+    """Train the checked ``problem`` (see :func:`train_multitask`)."""
     X, Y, lam, network = problem.X, problem.Y, problem.lam, problem.network
     tol, max_steps, check_every = problem.tol, problem.max_steps, problem.check_every
     W, b, V = network.W, network.b, network.V
