@@ -84,7 +84,9 @@ def single_task(table):
     dashes = {t: "" if t.endswith("tasks") else (4, 2) for t in table.tasks.unique()}
     fig, axes = _against_steps(table, ["coverage", "distance"], "setting", width=5.0,
                                style="tasks", dashes=dashes)  # fmt: skip
-    axes[0].legend(fontsize="x-small")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="small")
     return fig
 
 
@@ -141,6 +143,10 @@ def transfer(table):
     data = table.assign(dimension="d = " + table.d.astype(str))
     seed_band(ax, data, x="k", y="accuracy", hue="dimension", palette=colors(data.d.nunique()))
     ax.set_xscale("symlog", linthresh=max(1, int(data.k[data.k > 0].min())))
+    steps = sorted(data.k.unique())
+    ax.set_xticks(steps, [str(k) for k in steps])
+    ax.set_xlim(0, 1.2 * steps[-1])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set(xlabel=f"{_STEP} (0: the initialisation)", ylabel="probe accuracy on new tasks")
     ax.legend(fontsize="small")
     return fig

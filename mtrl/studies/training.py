@@ -40,7 +40,7 @@ def single_task(base: Config, *, families, betas, seeds):
     grid = dict(family=list(families), beta=list(betas), seed=list(seeds))
     table = tidy(sweep(base, algorithm=["heads_first", "single_task"], **grid), rounds=True)
     table["tasks"] = np.where(table.algorithm == "single_task", "one task", f"{base.T} tasks")
-    biases = np.where(table.beta > 0, "biases, beta = " + table.beta.astype(str), "no biases")
+    biases = np.where(table.beta > 0, "biases, β = " + table.beta.astype(str), "no biases")
     table["setting"] = table.family + ", " + biases
     return table
 
