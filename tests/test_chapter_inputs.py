@@ -68,6 +68,19 @@ BAD = {
         ({"width_2d": 0}, "width_2d"),
         ({"bridge_d": 2}, "bridge_d"),
     ],
+    "07_training": [
+        ({"steps": 1}, "steps"),
+        ({"eta_w": float("nan")}, "eta_w"),
+        ({"eta_a": -0.5}, "eta_a"),
+        ({"lam": 5000.0}, "eta_w*lam"),
+        ({"n1": 0}, "n1"),
+        ({"head_steps": 0}, "head_steps"),
+        ({"log_every": 0}, "log_every"),
+        ({"T_side": 0}, "T must be"),
+        ({"d_max": 50}, "d must be <= d_max"),
+        ({"n_down": 0}, "n_down"),
+        ({"seeds": 1}, "seeds"),
+    ],
 }
 CASES = [(chapter, params, name) for chapter, rows in BAD.items() for params, name in rows]
 
