@@ -133,3 +133,47 @@ def test_divergence_mid_training_names_the_round_and_caches_nothing(isolated_cac
         mtrl.run(config)
     assert not isolated_cache.exists() or not any(isolated_cache.rglob("*.pt"))
     assert mtrl.run(config.replace(rounds=10)).W.isfinite().all()  # the rounds before it are fine
+
+
+def test_every_round_draws_fresh_and_independent_batches(gen):
+    """The reference loop shares the data with the code it checks, so the data are checked
+    apart: the two batches of a round differ, and so do the batches of two rounds."""
+    tasks, _ = problem(gen)
+    first, second = (mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=4, data_round=k)
+                     for k in (0, 1))  # fmt: skip
+    assert not torch.allclose(first.X1[:, : min(n1, n2)], first.X2[:, : min(n1, n2)])
+    assert not torch.allclose(first.X2, second.X2) and not torch.allclose(first.X1, second.X1)
+
+
+def test_streamed_training_with_head_steps_equals_the_autograd_loop(gen):
+    """More tasks than a chunk (40 tasks, chunks of 16) and two heads steps per round."""
+    tasks, net = problem(gen, T=40)
+    kw = dict(loss="logistic", algorithm="heads_first", head_steps=2, **STEPS)
+    out = mtrl.pretrain(net, tasks, n1=n1, n2=n2, rounds=3, chunk_tasks=16,
+                        generator=torch.Generator(), **kw)  # fmt: skip
+    seed = mtrl.seeds.draw_seed(torch.Generator())
+    W, A, losses, _ = reference_training(net, tasks, n1=n1, n2=n2, rounds=3, seed=seed, **kw)
+    torch.testing.assert_close(out.network.W, W, rtol=1e-10, atol=1e-14)
+    torch.testing.assert_close(out.network.A, A, rtol=1e-10, atol=1e-14)
+    torch.testing.assert_close(out.loss[1:], torch.tensor(losses, dtype=torch.float64))
+
+
+def test_single_task_is_one_task_with_the_samples_of_all():
+    """The experiment layer's single_task is pretrain on the first task with T n1, T n2."""
+    config = mtrl.Config(d=12, r=2, m=10, T=8, n1=5, n2=6, rounds=3, eta_a=0.5, eta_w=0.5,
+                         lam=0.01, algorithm="single_task", dtype="float64")  # fmt: skip
+    tasks, net = mtrl.draw_problem(config)
+    steps = dict(rounds=3, eta_a=0.5, eta_w=0.5, lam=0.01, generator=mtrl.stream(0, "data"))
+    direct = mtrl.pretrain(net.replace(A=net.A[:1]), tasks.subset(0, 1), n1=40, n2=48, **steps)
+    torch.testing.assert_close(mtrl.run(config, cache=None).W, direct.network.W)
+
+
+def test_the_logistic_weights_of_huge_margins_are_zero_not_subnormal():
+    """Margins between about 87 and 89 (float32) give subnormal sigmoid weights (beyond, zero):
+    they are set to zero (subnormal operands slow the GEMMs), and the others are unchanged."""
+    derivative = mtrl.get_loss("logistic").derivative
+    u = torch.tensor([0.0, 10.0, 80.0, 88.0, 200.0])
+    expected = -torch.sigmoid(-u)
+    out = derivative(u)
+    assert torch.equal(out[:3], expected[:3]) and torch.equal(out[3:], torch.zeros(2))
+    assert expected[3] != 0  # what the flush removes: a subnormal weight
