@@ -108,9 +108,11 @@ class Result:
     """What :func:`run` returns.
 
     ``M`` (d, r), ``tasks`` (T, directions, r), ``b`` (m), the initial ``W_0`` and the final
-    ``W`` (m, d), and the log of the logged rounds ``logged`` (0, log_every, ..., rounds): the
-    metrics of ``W`` after each, and the held-out ``loss`` and ``accuracy`` of each round
-    (:class:`mtrl.PretrainResult`; ``nan`` at round 0 and without pretraining).
+    ``W`` (m, d), the final heads ``A`` (one row per task trained on: one for ``single_task``,
+    zeros for ``random_features``), and the log of the logged rounds ``logged`` (0, log_every,
+    ..., rounds): the metrics of ``W`` after each, and the held-out ``loss`` and ``accuracy`` of
+    each round (:class:`mtrl.PretrainResult`; ``nan`` at round 0 and without pretraining; not
+    held out with ``resample=False``).
     """
 
     config: Config
@@ -119,6 +121,7 @@ class Result:
     b: Tensor
     W_0: Tensor
     W: Tensor
+    A: Tensor
     logged: Tensor
     energy: Tensor
     coverage: Tensor
@@ -192,7 +195,8 @@ def _pretrained(config: Config, tasks: TaskSet, net: Network) -> PretrainResult:
 def _compute(config: Config, device) -> Result:
     tasks, net = draw_problem(config, device)
     out = _pretrained(config, tasks, net)
-    cpu = {"M": tasks.M, "tasks": tasks.tasks, "b": net.b, "W_0": net.W, "W": out.network.W}
+    cpu = {"M": tasks.M, "tasks": tasks.tasks, "b": net.b, "W_0": net.W, "W": out.network.W,
+           "A": out.network.A}  # fmt: skip
     cpu.update({name: getattr(out, name) for name in _LOG})
     return Result(config=config, **{k: v.cpu().contiguous() for k, v in cpu.items()})
 

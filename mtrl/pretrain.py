@@ -57,8 +57,9 @@ class PretrainResult:
     (:mod:`mtrl.metrics`; ``k = 0`` the initialisation); ``loss`` and ``accuracy`` are the mean
     loss and the fraction of correct signs, over tasks and samples, of the network that round
     ``k`` differentiates (its ``W`` before the step and the heads it uses) on that round's
-    representation batch, fresh samples it has not trained on: a held-out estimate. They are
-    ``nan`` at ``k = 0``.
+    representation batch, fresh samples it has not trained on: a held-out estimate (with
+    ``resample=False`` every round reuses round 0's batches, and the estimate is not held out).
+    They are ``nan`` at ``k = 0``.
     """
 
     network: Network

@@ -32,7 +32,7 @@ def memory_estimate(config: Config) -> int:
     if c.algorithm == "single_task":
         T, n1, n2 = 1, n1 * c.T, n2 * c.T
     problem = (c.d * c.r + c.T * 3 * c.r + c.m * c.d + c.m + c.T * c.m) * itemsize
-    result = (2 * c.m * c.d + c.d * c.r + c.m) * itemsize
+    result = (2 * c.m * c.d + c.d * c.r + c.m + c.T * c.m) * itemsize
     if c.algorithm == "random_features":
         return problem + result
     steps = memory_needed(d=c.d, m=c.m, T=T, n1=n1, n2=n2, itemsize=itemsize, noisy=c.p > 0)

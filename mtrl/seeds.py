@@ -17,7 +17,8 @@ from .errors import check_choice, check_int
 
 __all__ = ["STREAMS", "draw_seed", "stream", "substream"]
 
-STREAMS = ("subspace", "tasks", "init", "data", "downstream")
+STREAMS = ("subspace", "tasks", "init", "data", "downstream", "test")  # append only: the index
+# of a name is its stream
 
 
 def _generator(sequence: np.random.SeedSequence, device) -> torch.Generator:

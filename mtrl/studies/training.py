@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..experiments import Config, Result, run, sweep, tidy
+from ..network import features
 from ..population import heuristic_leakage, rho
+from ..seeds import stream
+from ..tasks import TaskSet
 from ..transfer import transfer_accuracy
 
 __all__ = [
     "budget_split",
     "budget_summary",
+    "by_position",
+    "clean_accuracy",
     "final_table",
-    "initial_leakage",
+    "heuristic_best_share",
+    "leakage_parts",
     "matched_one_round",
     "single_task",
     "single_task_summary",
@@ -31,18 +38,48 @@ __all__ = [
 ]
 
 
-def initial_leakage(result: Result) -> float:
-    """Return the leakage that the initialisation left after ``result``'s steps accounts for:
-    ``||(1 - eta_w lam)^K W_0 (I - M M^T)||_F^2 / ||W_K||_F^2``."""
+def leakage_parts(result: Result) -> tuple[float, float, float]:
+    """Return the leakage of ``result``'s last ``W`` split along ``W_K = R + B``, with
+    ``R = (1 - eta_w lam)^K W_0`` the remainder of the initialisation and ``B`` what the steps
+    added: ``||R P||^2``, ``||B P||^2`` and ``2 <R P, B P>``, each over ``||W_K||_F^2``, with
+    ``P = I - M M^T``. They add up to the leakage."""
     c = result.config
-    left = (1 - c.eta_w * c.lam) ** c.rounds * result.W_0
-    outside = left - left @ result.M @ result.M.T
-    return (outside.square().sum() / result.W.square().sum()).item()
+    R = (1 - c.eta_w * c.lam) ** c.rounds * result.W_0
+    B = result.W - R
+    outside = [X - X @ result.M @ result.M.T for X in (R, B)]
+    total = result.W.square().sum()
+    parts = (
+        outside[0].square().sum(),
+        outside[1].square().sum(),
+        2 * (outside[0] * outside[1]).sum(),
+    )
+    return tuple((part / total).item() for part in parts)
+
+
+def clean_accuracy(result: Result, *, n_test: int = 2000) -> float:
+    """Return the accuracy of ``result``'s final network (first layer and heads) against the
+    clean labels (no flips) of ``n_test`` fresh samples per task, drawn from the ``test`` stream
+    of its seed; for ``single_task``, of its one task."""
+    A = result.A
+    tasks = TaskSet(result.M, result.tasks[: len(A)], result.config.family)
+    g = stream(result.config.seed, "test")
+    X = torch.randn(len(A), n_test, result.M.shape[0], generator=g, dtype=result.W.dtype)
+    y = tasks.labels(X @ result.M)
+    outputs = torch.einsum("tnm,tm->tn", features(result.W, result.b, X), A)
+    return (outputs * y > 0).double().mean().item()
 
 
 def final_table(results: list[Result]):
-    """Return ``mtrl.tidy(results)`` with the column ``from_init`` (:func:`initial_leakage`)."""
-    return tidy(results).assign(from_init=[initial_leakage(x) for x in results])
+    """Return ``mtrl.tidy(results)`` with the columns ``from_init``, ``learned`` and ``cross``
+    (:func:`leakage_parts`), ``clean`` (:func:`clean_accuracy`) and ``tasks_coverage``, the
+    ratio of the smallest to the largest singular value of the tasks' directions (T, r): the
+    coverage of the population limit of one round with ``W_0 M`` isotropic."""
+    parts = np.array([leakage_parts(x) for x in results]).reshape(-1, 3)
+    table = tidy(results).assign(from_init=parts[:, 0], learned=parts[:, 1], cross=parts[:, 2])
+    table["clean"] = [clean_accuracy(x) for x in results]
+    directions = [torch.linalg.svdvals(x.tasks[:, 0, :]) for x in results]
+    table["tasks_coverage"] = [(s[-1] / s[0]).item() if len(s) > 1 else 0.0 for s in directions]
+    return table
 
 
 def matched_one_round(base: Config, **grid):
@@ -56,12 +93,21 @@ def matched_one_round(base: Config, **grid):
 
 
 def training_summary(final, matched):
-    """Return the medians over the seeds, by ``T``, of the trained runs (``final``: distance,
-    leakage, coverage, accuracy, from_init) and of one round with their samples (``matched``:
-    distance, leakage and coverage, with the suffix ``_one``)."""
-    columns = ["distance", "leakage", "coverage", "accuracy", "from_init"]
-    one = matched.groupby("T")[columns[:3]].median().add_suffix("_one")
-    return final.groupby("T")[columns].median().join(one)
+    """Return the medians over the seeds, by ``T``, of the trained runs (``final``, a
+    :func:`final_table`) and of one round with their samples (``matched``, suffix ``_one``),
+    with ``found``: the fraction of seeds whose subspace distance is below 1/2."""
+    columns = ["distance", "leakage", "coverage", "accuracy", "from_init", "learned", "cross",
+               "tasks_coverage"]  # fmt: skip
+    found = [t.assign(found=t.distance < 0.5).groupby("T").found.mean() for t in (final, matched)]
+    one = matched.groupby("T")[columns[:3]].median().join(found[1]).add_suffix("_one")
+    return final.groupby("T")[columns].median().join(found[0]).join(one)
+
+
+def by_position(table, names: dict) -> dict:
+    """Return the glue ``{column}_{name}`` of the rows of ``table`` at the positions of
+    ``names`` (name -> row position), so that prose does not depend on the grid's values."""
+    return {f"{column}_{name}": table.iloc[i][column] for name, i in names.items()
+            for column in table.columns}  # fmt: skip
 
 
 def single_task(base: Config, *, families, betas, seeds):
@@ -123,35 +169,46 @@ def budget_split(base: Config, *, shares, seeds, budget: int | None = None):
     return table
 
 
-def budget_summary(split_one, split, widths, *, r: int):
+def heuristic_best_share(config: Config, budget: int, points: int = 999) -> float:
+    """Return the share ``n1 / budget`` that minimises the book's heuristic leakage after one
+    round of ``config`` (its ``d``, ``r``, ``T`` and ``p``) with ``n1 + n2 = budget``, on a
+    grid of ``points`` shares."""
+    n1s = sorted({min(budget - 1, max(1, round(budget * (i + 1) / (points + 1))))
+                  for i in range(points)})  # fmt: skip
+    c = config
+    leak = [heuristic_leakage(rho(d=c.d, r=c.r, T=c.T, n1=n1, n2=budget - n1, p=c.p)) for n1 in n1s]
+    return n1s[int(np.argmin(leak))] / budget
+
+
+def budget_summary(split_one, split, widths, *, heuristic_best: float):
     """Return the medians over the seeds by share of one round (``split_one``) and of training
-    (``split``), and by width (``widths``, from ``2 r`` neurons on: enough for ``r``
-    directions); and the glue: the range of simulation over heuristic, the best shares, and the
-    ranges against the width."""
+    (``split``), and by width (``widths``); and the glue: the range of simulation over
+    heuristic, the best shares on the grid (simulation; the heuristic's own on a fine grid,
+    ``heuristic_best``), the trained run's best shares, and the ranges against the width (from
+    its second point on; its first is quoted apart)."""
     by_share = [t.groupby("share")[["leakage", "heuristic", "distance"]].median()
                 for t in (split_one, split)]  # fmt: skip
     by_width = widths.groupby("m")[["coverage", "leakage", "from_init", "distance"]].median()
-    big = by_width[by_width.index >= 2 * r]
+    big = by_width.iloc[1:]
     ratio = by_share[0].leakage / by_share[0].heuristic
     glue = {
         "split_ratio_low": ratio.min(), "split_ratio_high": ratio.max(),
-        "best_one": by_share[0].leakage.idxmin(), "best_heuristic": by_share[0].heuristic.idxmin(),
+        "best_one": by_share[0].leakage.idxmin(), "best_heuristic": heuristic_best,
         "best_trained": by_share[1].leakage.idxmin(),
         "best_trained_distance": by_share[1].distance.idxmin(),
-        "width_first": big.index[0], "width_cov_min": big.coverage.min(),
+        "width_first": by_width.index[0], "width_second": big.index[0],
+        "width_cov_first": by_width.coverage.iloc[0], "width_cov_min": big.coverage.min(),
         "width_cov_max": big.coverage.max(), "width_dist_min": big.distance.min(),
         "width_dist_max": big.distance.max(), "width_leak_first": big.leakage.iloc[0],
         "width_leak_last": big.leakage.iloc[-1], "width_init_last": big.from_init.iloc[-1],
     }  # fmt: skip
-    return by_share, big, glue
+    return by_share, by_width, glue
 
 
 def sweep_summary(table, by: str, prefix: str):
-    """Return the medians over the seeds of a tidy table by the swept field ``by`` (leakage,
-    distance, coverage, held-out accuracy and ``clean``: the accuracy on the clean labels,
-    ``(accuracy - p) / (1 - 2p)``), and their glue ``{prefix}{i}_{column}`` for the ``i``-th
-    value swept."""
-    table = table.assign(clean=(table.accuracy - table.p) / (1 - 2 * table.p))
+    """Return the medians over the seeds of a :func:`final_table` by the swept field ``by``
+    (leakage, distance, coverage, held-out accuracy on the noisy labels and ``clean`` accuracy),
+    and their glue ``{prefix}{i}_{column}`` for the ``i``-th value swept."""
     columns = ["leakage", "distance", "coverage", "accuracy", "clean"]
     medians = table.groupby(by)[columns].median()
     rows = enumerate(medians.iterrows())
@@ -176,12 +233,13 @@ def transfer_against_steps(base: Config, *, dims, steps, seeds, **probe):
 
 
 def transfer_summary(table):
-    """Return the median accuracy over the seeds by step (rows) and ``d`` (columns), its spread
-    across ``d`` at each step, and the glue: ``acc_first_i`` and ``acc_last_i`` (the ``i``-th
-    ``d`` at the first and the last step), ``spread_first`` and ``spread_last``."""
+    """Return the median accuracy over the seeds by step (rows) and ``d`` (columns), the ratio
+    at each step of the error rate at the largest ``d`` to that at the smallest, and the glue:
+    ``acc_first_i`` and ``acc_last_i`` (the ``i``-th ``d`` at the first and the last step),
+    ``error_ratio_first`` and ``error_ratio_last``."""
     acc = table.groupby(["k", "d"]).accuracy.median().unstack("d")
-    spread = acc.max(axis=1) - acc.min(axis=1)
+    error_ratio = (1 - acc.iloc[:, -1]) / (1 - acc.iloc[:, 0])  # largest d over smallest
     glue = {f"acc_{when}_{i}": acc.iloc[row, i]
             for when, row in (("first", 0), ("last", -1)) for i in range(acc.shape[1])}  # fmt: skip
-    glue.update(spread_first=spread.iloc[0], spread_last=spread.iloc[-1])
-    return acc, spread, glue
+    glue.update(error_ratio_first=error_ratio.iloc[0], error_ratio_last=error_ratio.iloc[-1])
+    return acc, error_ratio, glue
