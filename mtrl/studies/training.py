@@ -184,14 +184,18 @@ def budget_summary(split_one, split, widths, *, heuristic_best: float):
     """Return the medians over the seeds by share of one round (``split_one``) and of training
     (``split``), and by width (``widths``); and the glue: the range of simulation over
     heuristic, the best shares on the grid (simulation; the heuristic's own on a fine grid,
-    ``heuristic_best``), the trained run's best shares, and the ranges against the width (from
-    its second point on; its first is quoted apart)."""
+    ``heuristic_best``), how much more the simulation leaks at the grid's share nearest to the
+    heuristic's best than at its own best, the trained run's best shares, and the ranges against
+    the width (from its second point on; its first is quoted apart)."""
     by_share = [t.groupby("share")[["leakage", "heuristic", "distance"]].median()
                 for t in (split_one, split)]  # fmt: skip
     by_width = widths.groupby("m")[["coverage", "leakage", "from_init", "distance"]].median()
     big = by_width.iloc[1:]
     ratio = by_share[0].leakage / by_share[0].heuristic
+    near = min(by_share[0].index, key=lambda share: abs(share - heuristic_best))
     glue = {
+        "split_near": near,
+        "split_near_excess": by_share[0].leakage[near] / by_share[0].leakage.min() - 1,
         "split_ratio_low": ratio.min(), "split_ratio_high": ratio.max(),
         "best_one": by_share[0].leakage.idxmin(), "best_heuristic": heuristic_best,
         "best_trained": by_share[1].leakage.idxmin(),
