@@ -75,13 +75,11 @@ def _umask():
     return mask
 
 
-def _book(tmp_path, caption):
+def _book(tmp_path, caption, options=":name: fig-example\n\n"):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# A chapter\n\nText."),
-        nbformat.v4.new_markdown_cell(
-            f"```{{glue:figure}} fig_example\n:name: fig-example\n\n{caption}\n```"
-        ),
+        nbformat.v4.new_markdown_cell(f"```{{glue:figure}} fig_example\n{options}{caption}\n```"),
     ]
     nbformat.write(nb, tmp_path / "09_example.ipynb")
 
@@ -103,6 +101,25 @@ def test_manifest_collects_records_titles_and_removes_stale_files(tmp_path):
     assert table.startswith("(cite-fig-example)=\n**{numref}`fig-example`**")  # caption links here
     assert f"version = {{{mtrl.__version__}}}" in table
     assert "{download}`PDF <_static/figures/fig_example.pdf>`" in table
+
+
+@pytest.mark.parametrize("options", [":name: fig-example\n", ":label: x\n:name: fig-example\n\n"])
+def test_manifest_reads_a_caption_without_a_blank_line_and_refuses_one_it_cannot_read(
+    tmp_path, options
+):
+    """A caption right after the options is read (its figure's files were once deleted as
+    stale when it was not); a directive it cannot read stops the manifest."""
+    _book(tmp_path, "A caption.", options)
+    folder = tmp_path / mtrl.book.FIGURES
+    fig = _figure()
+    mtrl.book.export_figure(fig, "fig_example", folder, mtrl.book.Provenance("09_example", {}))
+    plt.close(fig)
+    if options.startswith(":name:"):
+        assert [e["name"] for e in json.loads(mtrl.book.write_manifest(tmp_path).read_text())]
+    else:
+        with pytest.raises(ValueError, match="glue:figure"):
+            mtrl.book.write_manifest(tmp_path)
+    assert list(folder.glob("fig_example.*"))
 
 
 def test_manifest_refuses_a_figure_that_was_not_exported(tmp_path):

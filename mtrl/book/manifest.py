@@ -26,7 +26,9 @@ __all__ = [
 FIGURES = "_static/figures"  # where figures are exported, relative to the book folder
 
 # A figure of a chapter: ```{glue:figure} <glue name> / :name: <label> / <caption> ```
-FIGURE_DIRECTIVE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n(.*?)\n```", re.DOTALL)
+# A blank line after the options is optional in MyST, and so it is here: a directive that this
+# does not match would have its figure's files deleted as stale by write_manifest.
+FIGURE_DIRECTIVE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n?(.*?)\n```", re.DOTALL)
 _ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+?)_txt`")
 
 
@@ -36,7 +38,11 @@ def _figures(folder="."):
         notebook = read_notebook(path)
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
-                for name, label, caption in FIGURE_DIRECTIVE.findall(cell.source):
+                found = FIGURE_DIRECTIVE.findall(cell.source)
+                if len(found) != cell.source.count("{glue:figure}"):
+                    raise ValueError(f"{path.name}: a {{glue:figure}} directive without a "
+                                     ":name: option right after it (and a caption)")  # fmt: skip
+                for name, label, caption in found:
                     yield path, chapter_title(notebook), name, label, caption
 
 
