@@ -1,0 +1,240 @@
+"""The experiments of the Kernel regime chapter (``book/06_kernel_regime.ipynb``): certified
+fits of multi-output shallow ReLU networks ([N24], :func:`mtrl.fit_multitask`) to univariate
+data (one task, with random tasks, with an aligned task) against the exact optimum, the Sobolev
+kernel interpolant against connect-the-dots, two-dimensional fits of the square task with
+``T - 1`` random tasks against the weighted ridge solution, and the bridge to the pretraining
+chapters (the learned kernel's deviation from a kernel of ``M^T x``).
+
+Each experiment returns the fits and a row of numbers per setting; each ``*_summary`` returns
+the text of the table that the chapter prints and a dict of the numbers that its prose quotes,
+already rounded to the digits it shows them with (for :meth:`mtrl.book.Chapter.publish_all`
+without ``digits``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..downstream import kernel_deviation
+from ..experiments import Config, run, sweep
+from ..fits import fit_multitask
+from ..interpolation import (
+    alignment,
+    connect_the_dots,
+    kernel_interpolant,
+    penalized_optimum,
+    representational_cost,
+)
+from ..kernel_regime import init_relu_networks, kernel_solution, sup_spread
+from ..seeds import stream
+
+__all__ = [
+    "LINE",
+    "SQUARE_X",
+    "SQUARE_Y",
+    "WIDE",
+    "X_1D",
+    "bridge",
+    "bridge_summary",
+    "networks",
+    "sobolev_comparison",
+    "square_grid",
+    "square_summary",
+    "square_task",
+    "univariate",
+    "univariate_problems",
+    "univariate_summary",
+]
+
+D64 = torch.float64
+X_1D = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], dtype=D64)  # the univariate inputs
+_Y_1D = torch.tensor([1.0, 0.0, 0.2, 1.0, 3.0], dtype=D64)  # first-task labels: convex slopes
+LINE = torch.linspace(-2.5, 2.5, 501, dtype=D64)  # where the univariate functions are compared
+WIDE = torch.linspace(-4.0, 4.0, 801, dtype=D64)  # where the Sobolev interpolant is compared
+_CORNERS = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]], dtype=D64)
+SQUARE_X = torch.cat([_CORNERS, 0.5 * _CORNERS])  # the corners of two squares, in 2-D
+SQUARE_Y = torch.cat([torch.zeros(4, dtype=D64), torch.ones(4, dtype=D64)])  # 1 on the inner
+
+
+def networks(X, T: int, m: int, seeds):
+    """Return the initial networks of width ``m`` with ``T`` outputs for the inputs ``X``
+    (:func:`mtrl.init_relu_networks`), one per seed, each from its ``init`` stream."""
+    return init_relu_networks(X, T, m, [stream(s, "init") for s in seeds])
+
+
+def univariate_problems(tasks: int, seed: int) -> dict:
+    """Return name -> labels ``(5, T)`` at :data:`X_1D`: the first task alone (``single
+    task``), with ``tasks - 1`` tasks of ``N(0, 1)`` labels from the ``tasks`` stream of
+    ``seed`` (``multi-task``), and with the task ``2 y + x + 1`` (``aligned control``)."""
+    x, y1 = X_1D, _Y_1D
+    noise = torch.randn(5, tasks - 1, generator=stream(seed, "tasks"), dtype=D64)
+    return {
+        "single task": y1[:, None],
+        "multi-task": torch.cat([y1[:, None], noise], 1),
+        "aligned control": torch.stack([y1, 2 * y1 + x + 1], 1),
+    }
+
+
+def univariate(problems: dict, *, width: int, lam: float, tol: float, seeds):
+    """Return, for each problem of :func:`univariate_problems`: its certified fit
+    (:func:`mtrl.fit_multitask` of one network of ``width`` per seed, penalty ``lam``, to the
+    relative duality gap ``tol``), its exact optimum (:func:`mtrl.penalized_optimum`), and a
+    row (the worst of the seeds): ``cos`` (largest cosine of consecutive slope changes),
+    ``steps``, ``gap``, ``excess`` (relative, over the optimum), ``cost`` (path norm over
+    ``R(f_D)`` of the optimal fitted values), ``to_dots`` (sup-distance from their
+    connect-the-dots interpolant) and ``spread`` (between the seeds), both sups over
+    :data:`LINE` within ``[x_1, x_N]``; three dicts keyed by problem."""
+    x, line = X_1D, LINE
+    X1, inside = x[:, None], (line >= x[0]) & (line <= x[-1])
+    fits, optima, rows = {}, {}, {}
+    for name, Y in problems.items():
+        net = networks(X1, Y.shape[1], width, seeds)
+        fit = fits[name] = fit_multitask(X1, Y, lam, net, tol=tol)
+        opt = optima[name] = penalized_optimum(x, Y, lam)
+        on = fit.network(line[:, None])[:, inside]
+        rows[name] = {
+            "cos": alignment(x, Y).max().item(), "steps": fit.steps, "gap": fit.gap.max().item(),
+            "excess": ((fit.objective - opt.objective) / opt.objective).max().item(),
+            "cost": (fit.network.path_norm / representational_cost(x, opt.Yhat)).max().item(),
+            "to_dots": (on - connect_the_dots(x, opt.Yhat, line[inside])).abs().max().item(),
+            "spread": sup_spread(on),
+        }  # fmt: skip
+    return fits, optima, rows
+
+
+def univariate_summary(rows: dict):
+    """Return the text of the table of :func:`univariate`'s ``rows``, with its legend, and the
+    glue: ``spread_*`` and ``to_dots_*`` of each problem (``single``, ``multi``, ``aligned``;
+    6 digits), ``gap_1d`` and ``excess_1d`` (the largest; 12 digits) and ``cos_multi`` (4)."""
+    row = "{:>15s} {cos:6.3f} {steps:5d} {gap:7.1e} {excess:7.0e} {cost:8.6f}"
+    row += " {to_dots:7.1e} {spread:7.1e}"
+    text = "\n".join([
+        "                   cos steps     gap    P-P*     cost  to f_D  spread",
+        *(row.format(name, **r) for name, r in rows.items()),
+        "cos: largest cosine of consecutive slope changes; gap: certified relative duality gap;",
+        "P-P*: relative excess over the exact optimum; cost: path norm / R(f_D) of the optimal",
+        "fitted values; to f_D, spread: sup over [x_1, x_N]; all: the worst of the seeds",
+    ])  # fmt: skip
+    glue = {}
+    for key, r in zip(("single", "multi", "aligned"), rows.values(), strict=True):
+        glue[f"spread_{key}"] = round(r["spread"], 6)
+        glue[f"to_dots_{key}"] = round(r["to_dots"], 6)
+    glue["gap_1d"] = round(max(r["gap"] for r in rows.values()), 12)
+    glue["excess_1d"] = round(max(r["excess"] for r in rows.values()), 12)
+    glue["cos_multi"] = round(rows["multi-task"]["cos"], 4)
+    return text, glue
+
+
+def sobolev_comparison(Y, grid=WIDE):
+    """Return the connect-the-dots interpolant and the Sobolev kernel interpolant
+    (:func:`mtrl.kernel_interpolant`) of the labels ``Y`` at :data:`X_1D`, at ``grid`` (G, T);
+    their largest difference on ``[x_1, x_N]`` and outside it; and the largest difference,
+    outside ``[x_1, x_N]``, between the kernel interpolant and the labels at the nearer end
+    (prop-kr-sobolev: it is constant there)."""
+    x = X_1D
+    inside = (grid >= x[0]) & (grid <= x[-1])
+    kernel, dots = kernel_interpolant(x, Y, grid), connect_the_dots(x, Y, grid)
+    err_in = (kernel - dots)[inside].abs().max().item()
+    err_out = (kernel - dots)[~inside].abs().max().item()
+    ends = torch.where(grid[:, None] < x[0], Y[0], Y[-1])[~inside]
+    return dots, kernel, err_in, err_out, (kernel[~inside] - ends).abs().max().item()
+
+
+def square_grid(points: int):
+    """Return the grid of ``points`` values on ``[-1.5, 1.5]`` per axis, and the plane
+    ``torch.cartesian_prod(axis, axis)`` (``points**2`` rows) where the 2-D functions are
+    compared."""
+    axis = torch.linspace(-1.5, 1.5, points, dtype=D64)
+    return axis, torch.cartesian_prod(axis, axis)
+
+
+def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, seed: int):
+    """Return the certified fits of the square task (:data:`SQUARE_X`, :data:`SQUARE_Y`) with
+    ``T - 1`` random tasks (Bernoulli(1/2) labels, the first ``T - 1`` of ``max(T_grid) - 1``
+    from the ``tasks`` stream of ``seed``) for each ``T`` of ``T_grid``, one network of
+    ``width`` per seed of ``seeds``; output 1 of each at the points ``plane`` (S, P); the
+    weighted ridge solution for the square task (:func:`mtrl.kernel_solution`) over a network
+    fitted to the ``T - 1`` random tasks alone from the seed ``max(seeds) + 1``, at ``plane``
+    (``T > 1``); and a row per ``T`` (the worst of the seeds and of the kernel network):
+    ``T``, ``steps``, ``gap``, ``moves`` (neurons moved), ``active``, ``fit`` (largest
+    ``|f_1(x_i) - y_i|``), ``spread`` (of output 1 between the seeds) and ``kernel``
+    (sup-distance from the ridge solution; NaN at ``T = 1``). Dicts keyed by ``T``, and the
+    list of rows."""
+    X2, y_square = SQUARE_X, SQUARE_Y
+    coins = torch.full((8, max(T_grid) - 1), 0.5, dtype=D64)
+    random_tasks = torch.bernoulli(coins, generator=stream(seed, "tasks"))
+    fits, surfaces, ridge, rows = {}, {}, {}, []
+    for T in T_grid:
+        Y = torch.cat([y_square[:, None], random_tasks[:, : T - 1]], 1)
+        fit = fits[T] = fit_multitask(X2, Y, lam, networks(X2, T, width, seeds), tol=tol)
+        F = surfaces[T] = fit.network(plane)[:, :, 0]
+        row = {
+            "T": T, "steps": fit.steps, "gap": fit.gap.max().item(),
+            "moves": int(fit.insertions.max()), "active": int(fit.network.active.sum(1).max()),
+            "fit": (fit.network(X2)[:, :, 0] - y_square).abs().max().item(),
+            "spread": sup_spread(F), "kernel": torch.nan,
+        }  # fmt: skip
+        if T > 1:  # neurons learned on the T - 1 random tasks alone, from a seed of their own
+            helper_net = networks(X2, T - 1, width, [max(seeds) + 1])
+            helper = fit_multitask(X2, random_tasks[:, : T - 1], lam, helper_net, tol=tol)
+            ridge[T] = kernel_solution(X2, y_square, helper.network, lam)(plane)[0, :, 0]
+            row["kernel"] = (F - ridge[T]).abs().max().item()
+            row["gap"] = max(row["gap"], helper.gap.max().item())
+        rows.append(row)
+    return fits, surfaces, ridge, rows
+
+
+def square_summary(rows: list):
+    """Return the text of the table of :func:`square_task`'s ``rows``, with its legend, and the
+    glue: ``gap_2d`` (the largest; 12 digits), ``spread_2d_single``, ``spread_2d_few`` (the
+    first two ``T``; 6), ``spread_2d_many`` (the largest from the third ``T`` on; 9), ``T_few``
+    and ``T_many`` (the second and the third ``T``), ``kernel_first`` (6) and ``kernel_last``
+    (9) (the distance to the ridge solution at the second and the last ``T``), and
+    ``T_grid_txt``."""
+    row = "{T:4d} {steps:5d} {gap:7.1e} {moves:5d} {active:6d} {fit:7.1e} {spread:7.1e}"
+    row += " {kernel:7.1e}"
+    text = "\n".join([
+        "   T steps     gap moves active     fit  spread  kernel",
+        *(row.format(**r) for r in rows),
+        "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' output 1",
+        "on the grid over [-1.5, 1.5]^2; kernel: largest sup-distance from the weighted ridge",
+        "solution; steps, gap, moves, active: the worst of the seeds and of the kernel network",
+    ])  # fmt: skip
+    glue = {
+        "gap_2d": round(max(r["gap"] for r in rows), 12),
+        "spread_2d_single": round(rows[0]["spread"], 6),
+        "spread_2d_few": round(rows[1]["spread"], 6),
+        "spread_2d_many": round(max(r["spread"] for r in rows[2:]), 9),
+        "T_few": rows[1]["T"], "T_many": rows[2]["T"],
+        "kernel_first": round(rows[1]["kernel"], 6), "kernel_last": round(rows[-1]["kernel"], 9),
+        "T_grid_txt": ", ".join(str(r["T"]) for r in rows),
+    }  # fmt: skip
+    return text, glue
+
+
+def bridge(base: Config, *, T, points: int):
+    """Return the kernel deviation (:func:`mtrl.kernel_deviation`, on ``points`` inputs and
+    their fresh orthogonal parts from the ``downstream`` stream of ``base.seed``) of the
+    random-features network of ``base`` (``T = 1``), and the kernel deviations and the leakages
+    after pretraining ``base`` on each number of tasks of ``T``."""
+    runs = sweep(base, T=list(T))
+    rf = run(base.replace(T=1, algorithm="random_features"))
+    noise = stream(base.seed, "downstream")
+    X_in, X_other = torch.randn(2, points, base.d, generator=noise)
+    deviation = [kernel_deviation(res.W, res.b, res.M, X_in, X_other) for res in runs]
+    dev_rf = kernel_deviation(rf.W, rf.b, rf.M, X_in, X_other)
+    return dev_rf, deviation, [res.leakage[-1].item() for res in runs]
+
+
+def bridge_summary(T, deviation, leakage, dev_rf: float):
+    """Return the text of the bridge's table (:func:`bridge`) and the glue: ``bridge_rf`` (3
+    digits), ``bridge_T1`` (3) and ``bridge_Tmax`` (4), the deviations of random features and
+    after the fewest and the most tasks, and ``bridge_grid_txt``."""
+    lines = [f"random features: kernel deviation {dev_rf:.3f}"]
+    for t, dev, leak in zip(T, deviation, leakage, strict=True):
+        lines.append(f"T = {t:5d}: kernel deviation {dev:.4f}, leakage {leak:.4f}")
+    glue = {
+        "bridge_rf": round(dev_rf, 3), "bridge_T1": round(deviation[0], 3),
+        "bridge_Tmax": round(deviation[-1], 4), "bridge_grid_txt": ", ".join(map(str, T)),
+    }  # fmt: skip
+    return "\n".join(lines), glue
