@@ -44,11 +44,12 @@ TRAINING = dict(d=100, r=3, m=400, T=100, n1=20, n2=20)
 TRAINING_STEPS = dict(rounds=500, loss="logistic", eta_a=0.5, eta_w=0.5, lam=1e-3)
 
 
-def best_times(fns: dict, repeats: int) -> dict:
+def best_times(fns: dict, repeats: int, *, warm_up: bool = True) -> dict:
     """Return the best wall time of each function of ``fns`` over ``repeats`` interleaved
-    calls (after one warm-up call each), so that all of them see the same machine: the
-    machine's speed drifts by several percent over a minute."""
-    for fn in fns.values():
+    calls (after one warm-up call each, unless ``warm_up`` is false: the caller warmed them
+    up), so that all of them see the same machine: the machine's speed drifts by several
+    percent over a minute."""
+    for fn in fns.values() if warm_up else ():
         fn()
     times = {name: [] for name in fns}
     for _ in range(repeats):
@@ -141,13 +142,7 @@ def training_run(repeats: int) -> dict:
         "matmul": matmul(),
         **training_peers(TRAINING, tasks, net, seed, TRAINING_STEPS["rounds"]),
     }
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    best = {name: min(t) for name, t in times.items()}
+    best = best_times(fns, repeats, warm_up=False)  # warmed up by the 20-step runs above
     rate = 2 * MATMUL_SIZE**3 / best["matmul"] / 1e9
     gflops = round_flops(**TRAINING) * TRAINING_STEPS["rounds"] / best["ours"] / 1e9
     return {

@@ -66,6 +66,16 @@ class _TaskModel(torch.nn.Module):
         return self.head(torch.relu(self.layer(x))).squeeze(-1)
 
 
+def _task_models(net: mtrl.Network) -> tuple[torch.nn.Linear, list[_TaskModel]]:
+    """Return a shared ``nn.Linear`` holding ``W`` (trainable) and ``b`` (frozen), and one
+    :class:`_TaskModel` per task on it."""
+    m, d = net.W.shape
+    layer = torch.nn.Linear(d, m, dtype=net.W.dtype)
+    layer.weight = torch.nn.Parameter(net.W.clone())
+    layer.bias = torch.nn.Parameter(net.b.clone(), requires_grad=False)
+    return layer, [_TaskModel(layer) for _ in range(net.A.shape[0])]
+
+
 def module_round(net: mtrl.Network, batch: mtrl.Batches, *, loss, eta_a, eta_w, lam):
     """Return ``W`` after one heads-first round written with ``torch.nn`` and ``torch.optim``.
 
@@ -74,11 +84,7 @@ def module_round(net: mtrl.Network, batch: mtrl.Batches, *, loss, eta_a, eta_w, 
     is then discarded); the representation step accumulates ``backward`` over tasks.
     """
     lossf = mtrl.get_loss(loss)
-    m, d = net.W.shape
-    layer = torch.nn.Linear(d, m, dtype=net.W.dtype)
-    layer.weight = torch.nn.Parameter(net.W.clone())
-    layer.bias = torch.nn.Parameter(net.b.clone(), requires_grad=False)
-    models = [_TaskModel(layer) for _ in range(net.A.shape[0])]
+    layer, models = _task_models(net)
     for t, model in enumerate(models):
         optimizer = torch.optim.SGD(model.head.parameters(), lr=eta_a)
         optimizer.zero_grad()
@@ -97,11 +103,7 @@ def module_training(net: mtrl.Network, tasks: mtrl.TaskSet, *, n1, n2, rounds, s
     and one for the shared layer (its ``weight_decay`` is the decay ``lam``), a Python loop over
     tasks, and the data of :func:`mtrl.pretrain` (``seed`` its data seed)."""
     lossf = mtrl.get_loss(loss)
-    m, d = net.W.shape
-    layer = torch.nn.Linear(d, m, dtype=net.W.dtype)
-    layer.weight = torch.nn.Parameter(net.W.clone())
-    layer.bias = torch.nn.Parameter(net.b.clone(), requires_grad=False)
-    models = [_TaskModel(layer) for _ in range(net.A.shape[0])]
+    layer, models = _task_models(net)
     heads = [torch.optim.SGD(model.head.parameters(), lr=eta_a) for model in models]
     shared = torch.optim.SGD([layer.weight], lr=eta_w, weight_decay=lam)
     for k in range(rounds):
