@@ -23,9 +23,10 @@ Notation (the same in the book and in the code):
 Layers (each imports only from itself and the layers listed before it; a test checks it):
 
 1. the math core, on tensors and ``torch.Generator``s: ``tasks``, ``network``, ``losses``,
-   ``batches``, ``pretrain``, ``contrastive``, ``metrics``, ``population``, ``downstream``,
-   ``interpolation``, ``kernel_regime`` ([N24]), with ``errors``, ``numerics`` and ``seeds``
-   (the one module that turns integer seeds into generators);
+   ``batches``, ``pretrain`` (its log in ``training_log``), ``contrastive``, ``metrics``,
+   ``population``, ``downstream``, ``interpolation``, ``kernel_regime`` ([N24]), with
+   ``errors``, ``numerics`` and ``seeds`` (the one module that turns integer seeds into
+   generators);
 2. the experiment layer, the only one that touches the disk: ``experiments`` (``Config``,
    ``Result``, ``run``, ``sweep``), ``resources`` (memory and cores), ``fits`` (cached [N24]
    training), ``transfer`` (probes of results), ``cache``;
@@ -52,6 +53,7 @@ from .errors import (
     check_choice,
     check_float,
     check_int,
+    check_ints,
     check_le,
 )
 from .experiments import Config, Result, draw_problem, log_grid, run, sweep, tidy
@@ -98,7 +100,6 @@ from .population import (
 )
 from .pretrain import (
     ALGORITHMS,
-    PretrainResult,
     alternating_round,
     head_gradient,
     pretrain,
@@ -117,6 +118,7 @@ from .tasks import (
     label_kernel_monte_carlo,
     register_family,
 )
+from .training_log import PretrainResult
 from .transfer import transfer_accuracy
 
 __version__ = "0.1.0"
@@ -151,6 +153,7 @@ __all__ = [
     "check_choice",
     "check_float",
     "check_int",
+    "check_ints",
     "check_le",
     "connect_the_dots",
     "copy_coefficient",

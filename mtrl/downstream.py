@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .errors import ParameterError, check_choice, check_float, check_int
+from .errors import ConvergenceError, ParameterError, check_choice, check_float, check_int
 from .network import features
 from .numerics import with_ones
 from .tasks import TaskSet, draw_tasks
@@ -29,11 +29,13 @@ __all__ = [
     "downstream_accuracy",
     "fit_probe",
     "kernel_deviation",
+    "new_task_samples",
     "orthogonal_halfspaces",
     "probe_features",
 ]
 
 PROBES = ("logistic", "ridge")
+PROBE_TOL = 1e-8  # the gradient norm every logistic probe of downstream_accuracy reaches
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,27 @@ class Downstream:
     probe: Probe
 
 
+def new_task_samples(
+    M: Tensor,
+    n: int,
+    *,
+    family: str,
+    num_tasks: int,
+    tasks: Tensor | None = None,
+    generator: torch.Generator,
+) -> tuple[Tensor, Tensor]:
+    """Draw ``num_tasks`` new tasks of ``family`` on ``span(M)`` (unless ``tasks``
+    (num_tasks, directions, r) are given), then ``n`` inputs shared by them: ``X`` (n, d) and
+    the labels ``y`` (num_tasks, n), in this order from ``generator``."""
+    num_tasks = check_int("num_tasks", num_tasks)
+    if tasks is None:
+        tasks = draw_tasks(family, num_tasks, M.shape[1], generator=generator, dtype=M.dtype)
+        tasks = tasks.to(M.device)
+    truth = TaskSet(M, tasks, family)
+    X = _randn(check_int("n", n), M.shape[0], generator=generator, like=M)
+    return X, truth.labels((X @ M).expand(truth.T, -1, -1))
+
+
 def downstream_accuracy(
     W: Tensor,
     b: Tensor,
@@ -187,19 +210,23 @@ def downstream_accuracy(
 
     The new tasks are drawn from ``family`` with ``generator`` unless ``tasks``
     (num_tasks, directions, r) are given (e.g. directions orthogonal to what was pretrained).
+    A logistic probe that does not reach the gradient norm ``PROBE_TOL`` raises
+    :class:`ConvergenceError`: every accuracy it returns is that of a converged probe.
     """
     n_down, n_test = check_int("n_down", n_down), check_int("n_test", n_test)
-    num_tasks = check_int("num_tasks", num_tasks)
-    if tasks is None:
-        tasks = draw_tasks(family, num_tasks, M.shape[1], generator=generator, dtype=M.dtype)
-        tasks = tasks.to(M.device)
-    truth = TaskSet(M, tasks, family)
-    X = _randn(n_down + n_test, M.shape[0], generator=generator, like=M)
-    y = truth.labels((X @ M).expand(truth.T, -1, -1))  # (k, n_down + n_test)
+    X, y = new_task_samples(
+        M, n_down + n_test, family=family, num_tasks=num_tasks, tasks=tasks, generator=generator
+    )
     # The probe is small: fit it in float64, where a gradient tolerance of 1e-8 is attainable.
     H = probe_features(W, b, X, resample_bias=resample_bias, generator=generator).double()
     y = y.double()
-    probe = fit_probe(H[:n_down], y[:, :n_down], reg=reg, method=method)
+    probe = fit_probe(H[:n_down], y[:, :n_down], reg=reg, method=method, tol=PROBE_TOL)
+    if method == "logistic" and not bool((probe.gradient_norm < PROBE_TOL).all()):
+        raise ConvergenceError(
+            f"a logistic probe did not reach a gradient norm below {PROBE_TOL:g} in "
+            f"{probe.iterations} Newton steps (largest {probe.gradient_norm.max().item():.1e}); "
+            f"increase reg (got {reg})"
+        )
     accuracy = (probe.predict(H[n_down:]) == y[:, n_down:]).double().mean(1)
     return Downstream(accuracy, probe)
 

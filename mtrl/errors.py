@@ -15,6 +15,7 @@ __all__ = [
     "check_choice",
     "check_float",
     "check_int",
+    "check_ints",
     "check_le",
 ]
 
@@ -34,6 +35,12 @@ def check_int(name: str, value: object, *, low: int = 1) -> int:
     if value < low:
         raise ParameterError(f"{name} must be an integer >= {low}, got {name}={value}")
     return int(value)
+
+
+def check_ints(*, low: int = 1, **values: object) -> None:
+    """Check every keyword value with :func:`check_int` at the same bound ``low``, in order."""
+    for name, value in values.items():
+        check_int(name, value, low=low)
 
 
 def check_float(

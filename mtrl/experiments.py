@@ -23,10 +23,11 @@ from .cache import ResultCache, resolve_cache
 from .errors import ParameterError, check_choice, check_float, check_int, check_le
 from .losses import LOSSES
 from .network import Network, init_network
-from .pretrain import ALGORITHMS, PretrainResult, check_steps, pretrain, without_training
+from .pretrain import ALGORITHMS, check_steps, pretrain
 from .resources import check_memory
 from .seeds import stream
 from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
+from .training_log import PretrainResult, without_training
 
 __all__ = [
     "Config",

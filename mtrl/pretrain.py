@@ -10,7 +10,7 @@ One round (Setup chapter, Algorithm ``alg-pretrain``), for every task ``t`` at o
 
 Many rounds with small steps are alternating minibatch SGD with fresh samples at every step
 (the Training chapter); :func:`pretrain` logs the metrics of ``W`` and the loss and accuracy of
-every ``log_every``-th round instead of keeping every ``W``.
+every ``log_every``-th round instead of keeping every ``W`` (:mod:`mtrl.training_log`).
 
 All tasks of a chunk go through one GEMM: the data are ``(Tc*n) x d`` against ``d x m``, and the
 ``W``-gradient is ``C^T X`` with ``C`` the ``(Tc*n) x m`` matrix of coefficients. Tasks are
@@ -26,49 +26,24 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from . import metrics
 from .batches import TASK_BLOCK, Batches, fill_batches, new_buffers
 from .errors import ParameterError, check_choice, check_float, check_int
 from .losses import Loss, get_loss
 from .network import Network
 from .seeds import draw_seed, substream
 from .tasks import TaskSet
+from .training_log import PretrainResult, TrainingLog
 
 __all__ = [
     "ALGORITHMS",
-    "PretrainResult",
     "alternating_round",
     "head_gradient",
     "pretrain",
     "representation_gradient",
-    "without_training",
 ]
 
 ALGORITHMS = ("heads_first", "simultaneous", "random_heads")
 _CHUNK_BYTES = 16 * 2**20  # working memory of one chunk by default: small chunks stay in cache
-
-
-@dataclass(frozen=True)
-class PretrainResult:
-    """The pretrained ``network`` and a log of the logged rounds ``logged`` (0, log_every,
-    2 log_every, ..., and the last round), each (L,).
-
-    ``energy``, ``coverage`` and ``distance`` are the metrics of ``W`` after round ``k``
-    (:mod:`mtrl.metrics`; ``k = 0`` the initialisation); ``loss`` and ``accuracy`` are the mean
-    loss and the fraction of correct signs, over tasks and samples, of the network that round
-    ``k`` differentiates (its ``W`` before the step and the heads it uses) on that round's
-    representation batch, fresh samples it has not trained on: a held-out estimate (with
-    ``resample=False`` every round reuses round 0's batches, and the estimate is not held out).
-    They are ``nan`` at ``k = 0``.
-    """
-
-    network: Network
-    logged: Tensor
-    energy: Tensor
-    coverage: Tensor
-    distance: Tensor
-    loss: Tensor
-    accuracy: Tensor
 
 
 @dataclass(frozen=True)
@@ -212,37 +187,6 @@ def _step_W(W: Tensor, grad: Tensor, decay: float, eta_w: float, eta_a: float, k
     return W
 
 
-def without_training(network: Network, M: Tensor, *, rounds: int, log_every: int = 1):
-    """Return the :class:`PretrainResult` of no pretraining (random features): ``network``
-    unchanged, with the log that ``rounds`` rounds would have, every entry that of ``W_0``."""
-    rounds, log_every = check_int("rounds", rounds, low=0), check_int("log_every", log_every)
-    log = _Log(network.W, M)
-    for k in range(log_every, rounds + 1, log_every):
-        log.rows.append((k, *log.rows[0][1:]))
-    if rounds % log_every:
-        log.rows.append((rounds, *log.rows[0][1:]))
-    return PretrainResult(network, **log.tensors(network.W.dtype))
-
-
-class _Log:
-    """The metrics of the logged rounds, gathered as the rounds go."""
-
-    def __init__(self, W: Tensor, M: Tensor):
-        self.M, self.rows = M, []
-        self.add(0, W, math.nan, math.nan)
-
-    def add(self, k: int, W: Tensor, loss: float, accuracy: float) -> None:
-        M = self.M
-        geometry = [f(W, M).item() for f in metrics.GEOMETRY]
-        self.rows.append((k, *geometry, loss, accuracy))
-
-    def tensors(self, dtype) -> dict:
-        k, *columns = zip(*self.rows, strict=True)
-        names = ("energy", "coverage", "distance", "loss", "accuracy")
-        out = {n: torch.tensor(c, dtype=dtype) for n, c in zip(names, columns, strict=True)}
-        return {"logged": torch.tensor(k), **out}
-
-
 def alternating_round(
     network: Network,
     batches: Batches,
@@ -314,7 +258,7 @@ def pretrain(
     # Buffers reused by every chunk: fresh large allocations would page-fault each time.
     workspace = torch.empty(min(chunk, tasks.T) * max(n1, n2) * m, dtype=W.dtype, device=W.device)
     buffers = new_buffers(tasks, min(chunk, tasks.T), n1, n2)
-    log = _Log(W, tasks.M)
+    log = TrainingLog(W, tasks.M)
     for k in range(rounds):
         # The chunks' gradients come transposed (see _representation_gradient): the sum is
         # kept in the same layout, (d, m) in memory.

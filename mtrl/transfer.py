@@ -13,15 +13,14 @@ import itertools
 import torch
 
 from .downstream import (
-    _randn,
     downstream_accuracy,
+    new_task_samples,
     orthogonal_halfspaces,
     probe_features,
 )
 from .errors import ParameterError, check_float, check_int, check_le
 from .experiments import Result
 from .seeds import stream
-from .tasks import TaskSet, draw_tasks
 
 __all__ = [
     "needed_width",
@@ -111,12 +110,11 @@ def transfer_accuracy_by_width(
     reg = check_float("reg", reg, low_open=True)
     generator = stream(result.config.seed if seed is None else seed, "downstream")
     M, wide = result.M, max(widths)
-    # The draws of mtrl.downstream_accuracy, in its order: the tasks, then the inputs.
-    num_tasks = check_int("num_tasks", num_tasks)
-    tasks = draw_tasks(family, num_tasks, M.shape[1], generator=generator, dtype=M.dtype)
-    truth = TaskSet(M, tasks.to(M.device), family)
-    X = _randn(n_down + n_test, M.shape[0], generator=generator, like=M)
-    y = truth.labels((X @ M).expand(truth.T, -1, -1)).double()  # (k, n_down + n_test)
+    # The draws of mtrl.downstream_accuracy.
+    X, y = new_task_samples(
+        M, n_down + n_test, family=family, num_tasks=num_tasks, generator=generator
+    )
+    y = y.double()  # (k, n_down + n_test)
     H = probe_features(result.W[:wide], result.b[:wide], X).double()
     H_train, H_test, y_train, y_test = H[:n_down], H[n_down:], y[:, :n_down], y[:, n_down:]
     mean_h, mean_y = H_train.mean(0), y_train.mean(1)

@@ -140,3 +140,10 @@ def test_committed_figure_records_name_a_clean_commit_and_the_current_code():
         assert record["commit"] not in ("", "unknown") and "dirty" not in record["commit"], path
         assert record["code"] == mtrl.cache.code_version(), path.name
         assert oct(path.stat().st_mode & 0o044) == oct(0o044), path.name  # world-readable
+
+
+def test_a_chapter_of_a_namespace_takes_its_declared_parameters_then_the_derived_values():
+    namespace = {"__annotations__": {"d": int, "loss": str}, "d": 50, "loss": "hinge", "g": 1}
+    chapter = mtrl.book.Chapter.of(namespace, d=7, grid="1, 2")
+    assert chapter.parameters == {"d": "7", "loss": "hinge", "grid": "1, 2"}  # not g
+    assert list(mtrl.book.Chapter.of({}).parameters) == []

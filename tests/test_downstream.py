@@ -1,5 +1,7 @@
 """The downstream probe against a reference solver, and its optimality conditions (float64)."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -146,3 +148,18 @@ def test_kernel_deviation_is_about_sqrt2_for_a_kernel_that_ignores_the_subspace(
     b = torch.zeros(m, dtype=torch.float64)
     deviation = mtrl.kernel_deviation(W, b, M, X, X_other)
     assert abs(deviation - 2**0.5) < 0.15, deviation
+
+
+def test_downstream_accuracy_refuses_a_logistic_probe_that_did_not_converge(monkeypatch):
+    import mtrl.downstream
+
+    g = torch.Generator().manual_seed(0)
+    M = torch.linalg.qr(torch.randn(12, 2, generator=g, dtype=torch.float64))[0]
+    W, b = torch.randn(8, 12, generator=g, dtype=torch.float64), torch.zeros(8, dtype=torch.float64)
+    args = dict(family="halfspace", n_down=30, n_test=20, num_tasks=2, reg=1e-3)
+    fitted = mtrl.downstream_accuracy(W, b, M, **args, generator=torch.Generator().manual_seed(1))
+    assert (fitted.probe.gradient_norm < mtrl.downstream.PROBE_TOL).all()
+    stalled = dataclasses.replace(fitted.probe, gradient_norm=torch.tensor([1e-9, 1e-3]))
+    monkeypatch.setattr(mtrl.downstream, "fit_probe", lambda *a, **k: stalled)
+    with pytest.raises(mtrl.ConvergenceError, match="increase reg"):
+        mtrl.downstream_accuracy(W, b, M, **args, generator=torch.Generator().manual_seed(1))

@@ -216,3 +216,11 @@ def test_the_memory_estimate_grows_with_every_size_and_bounds_the_big_arrays():
     mtrl.resources.check_memory(base, available=need(base))  # exactly enough: accepted
     with pytest.raises(mtrl.ParameterError, match="m=400"):
         mtrl.resources.check_memory(base, available=need(base) - 1)
+
+
+def test_check_ints_checks_every_value_at_one_bound_and_names_the_bad_one():
+    mtrl.check_ints(low=2, seeds=5, T_points=2)
+    with pytest.raises(mtrl.ParameterError, match=r"T_points must be an integer >= 2.*T_points=1"):
+        mtrl.check_ints(low=2, seeds=5, T_points=1)
+    with pytest.raises(mtrl.ParameterError, match=r"seeds=2\.5"):
+        mtrl.check_ints(seeds=2.5)

@@ -12,7 +12,7 @@ import mtrl.cache
 PACKAGE = Path(mtrl.__file__).parent
 CORE = {
     "tasks", "network", "losses", "batches", "pretrain", "contrastive", "metrics", "population",
-    "downstream", "interpolation", "kernel_regime", "errors", "numerics", "seeds",
+    "downstream", "interpolation", "kernel_regime", "errors", "numerics", "seeds", "training_log",
 }  # fmt: skip
 EXPERIMENT = {"experiments", "resources", "fits", "transfer", "cache"}
 BOOK = {"plotting", "book"}
@@ -103,3 +103,16 @@ def test_the_code_hash_covers_results_code_only(tmp_path, monkeypatch):
     (copy / "pretrain.py").write_text((copy / "pretrain.py").read_text() + "\n# a change\n")
     assert version() != before
     mtrl.cache.code_version.cache_clear()
+
+
+def test_modules_and_chapters_stay_small():
+    """Every file of mtrl has at most about 300 lines, and the chapters hold fewer than 600
+    non-blank code lines between them (parameters, calls, plots and checks; #15)."""
+    import nbformat
+
+    long = {p.name: n for p in _modules() if (n := len(p.read_text().splitlines())) > 310}
+    assert not long, long
+    chapters = sorted((PACKAGE.parent / "book").glob("0*.ipynb"))
+    cells = [c for p in chapters for c in nbformat.read(p, 4).cells if c.cell_type == "code"]
+    lines = sum(1 for c in cells for line in c.source.splitlines() if line.strip())
+    assert len(chapters) >= 7 and lines < 600, lines

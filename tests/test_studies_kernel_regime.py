@@ -1,4 +1,4 @@
-"""The Kernel regime chapter's studies: the Sobolev comparison and the summaries' glue (no fits)."""
+"""The Kernel regime chapter's studies: the Sobolev comparison, the summaries and the bridge."""
 
 import torch
 
@@ -24,3 +24,20 @@ def test_square_summary_glue_is_rounded_and_names_the_grid():
     assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["T_grid_txt"] == "1, 3, 10"
     assert glue["kernel_first"] == round(0.123456789123 / 3, 6)
     assert glue["spread_2d_many"] == round(0.1, 9) and glue["gap_2d"] == 1e-5
+
+
+def test_bridge_has_a_row_per_T_and_seed_each_with_its_own_inputs_and_summarises_over_seeds():
+    import mtrl
+    from mtrl.seeds import stream
+
+    base = mtrl.Config(d=12, r=2, m=16, n1=40, n2=40)
+    table, rf = study.bridge(base, T=[1, 6], points=15, seeds=[0, 1])
+    assert list(zip(table["T"], table.seed, strict=True)) == [(1, 0), (6, 0), (1, 1), (6, 1)]
+    res = mtrl.run(base.replace(T=6, seed=1))
+    X_in, X_other = torch.randn(2, 15, 12, generator=stream(1, "downstream"))
+    assert table.deviation.iloc[3] == mtrl.kernel_deviation(res.W, res.b, res.M, X_in, X_other)
+    assert table.leakage.iloc[3] == res.leakage[-1].item() and list(rf.index) == [0, 1]
+    by_T, text, glue = study.bridge_summary(table, rf)
+    assert glue["bridge_Tmax_high"] == round(table.deviation[table["T"] == 6].max(), 4)
+    assert glue["bridge_rf"] == round(rf.median(), 3) and len(text.splitlines()) == 2 + 2
+    assert by_T.low.iloc[0] == table.deviation[table["T"] == 1].min()

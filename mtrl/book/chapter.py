@@ -1,9 +1,10 @@
 """The glue of one executing chapter: numbers and figures into the book, with provenance.
 
-A chapter creates one :class:`Chapter` with its parameters, right after validating them; the
-object publishes each parameter for the captions and holds the provenance that every figure
-it publishes records. Keeping every ``glue`` call behind it keeps the chapters short and makes
-a later move to another book engine a local change.
+A chapter creates one :class:`Chapter` with its parameters (:meth:`Chapter.of` reads them from
+the notebook's namespace), right after validating them; the object publishes each parameter
+for the captions and holds the provenance that every figure it publishes records. Keeping
+every ``glue`` call behind it keeps the chapters short and makes a later move to another book
+engine a local change.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ class Chapter:
         self.parameters = {name: str(value) for name, value in parameters.items()}
         for name, text in self.parameters.items():
             glue_value(f"{name}_txt", text)
+
+    @classmethod
+    def of(cls, namespace: dict, **derived) -> Chapter:
+        """Return the chapter whose parameters are those its parameters cell declares with a
+        type (``d: int = 100``), read from the notebook's ``namespace`` (``globals()``, where
+        papermill's injected values have replaced the defaults), followed by the ``derived``
+        values that captions state (a derived value of a parameter's name replaces it)."""
+        declared = namespace.get("__annotations__", {})
+        return cls(**{**{name: namespace[name] for name in declared}, **derived})
 
     def __repr__(self) -> str:
         count = len(self.parameters)

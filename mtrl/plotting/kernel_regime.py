@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..interpolation import connect_the_dots
-from . import colors
+from . import colors, seed_band
 
 __all__ = ["bridge", "distances_against_T", "sobolev", "surfaces", "univariate"]
 
@@ -117,19 +117,23 @@ def distances_against_T(rows) -> plt.Figure:
     return fig
 
 
-def bridge(T, deviation, leakage, random_features: float) -> plt.Figure:
-    """Plot the kernel deviation and the leakage after pretraining against the number of tasks,
-    with the kernel deviation of random features as a dotted line.
+def bridge(table, random_features) -> plt.Figure:
+    """Plot the kernel deviation and the leakage after pretraining against the number of tasks
+    (median over the seeds, band from their minimum to their maximum), with the median kernel
+    deviation of random features as a dotted line (its seeds' range shaded).
 
-    ``T``, ``deviation`` and ``leakage``: one value per pretraining run.
+    ``table``: a row per ``T`` and seed with ``deviation`` and ``leakage``;
+    ``random_features``: the deviations of the random-features networks, one per seed.
     """
-    fig, ax = _two_series(
-        (T, deviation, "kernel deviation"),
-        (T, leakage, "leakage $1 - E(W_1)$"),
-        xlabel="number of pretraining tasks $T$",
-    )
-    ax.axhline(
-        random_features, color="0.5", lw=1, ls=":", label="kernel deviation, random features"
-    )
+    fig, ax = plt.subplots(figsize=(5.8, 3.8))
+    c_dev, c_leak = colors(2)
+    seed_band(ax, table, x="T", y="deviation", color=c_dev, label="kernel deviation")
+    seed_band(ax, table, x="T", y="leakage", color=c_leak, marker="s", ls="--",
+              label="leakage $1 - E(W_1)$")  # fmt: skip
+    low, high = float(random_features.min()), float(random_features.max())
+    ax.axhspan(low, high, color="0.5", alpha=0.15, lw=0)
+    ax.axhline(float(random_features.median()), color="0.5", lw=1, ls=":",
+               label="kernel deviation, random features")  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="number of pretraining tasks $T$", ylabel="")
     ax.legend(fontsize="small")
     return fig

@@ -10,8 +10,9 @@ from ..contrastive import pseudo_contrastive_error
 from ..experiments import Config, draw_problem, sweep, tidy
 from ..losses import LOSSES
 from ..population import random_heads_energy
+from .reports import mechanism as report
 
-__all__ = ["ABLATIONS", "ablations", "identity_errors", "random_heads_summary"]
+__all__ = ["ABLATIONS", "ablations", "identity_errors", "random_heads_summary", "report"]
 
 ABLATIONS = ["heads_first", "random_heads", "random_features", "simultaneous"]
 

@@ -25,6 +25,7 @@ from ..population import (
     rho,
 )
 from ..tasks import label_kernel
+from .reports import theorem as report
 
 __all__ = [
     "collapse",
@@ -37,6 +38,7 @@ __all__ = [
     "population_approach",
     "population_limits",
     "population_summary",
+    "report",
     "rounds_summary",
     "several_rounds",
     "variants",

@@ -19,6 +19,7 @@ from ..population import heuristic_leakage, rho
 from ..seeds import stream
 from ..tasks import TaskSet
 from ..transfer import transfer_accuracy
+from .reports import training as report
 
 __all__ = [
     "budget_split",
@@ -29,6 +30,7 @@ __all__ = [
     "heuristic_best_share",
     "leakage_parts",
     "matched_one_round",
+    "report",
     "single_task",
     "single_task_summary",
     "sweep_summary",
