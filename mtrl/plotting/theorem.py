@@ -79,7 +79,7 @@ def collapse(shapes, variants):
     rho_fine = np.logspace(low, high, 100)
     for ax in (ax1, ax2):
         ax.plot(rho_fine, heuristic_leakage(rho_fine), "k--", lw=1, label=r"$\rho/(1+\rho)$")
-        ax.set(xscale="log", yscale="log", xlabel=r"the book's $\rho$, Eq. (eq-heuristic)")
+        ax.set(xscale="log", yscale="log", xlabel=r"the book's heuristic $\rho$")
     shape = shapes.d.astype(str) + ", " + shapes.r.astype(str) + ", " + shapes.n1.astype(str)
     shapes = shapes.assign(config="(d, r, n1, n2) = (" + shape + ", " + shapes.n2.astype(str) + ")")
     palette = colors(shapes.config.nunique())
@@ -111,7 +111,7 @@ def coverage(table):
     ax1.legend(fontsize="small")
     seed_band(ax2, table, x="T", y="distance", estimator="mean", color=c1)
     ax2.set(xscale="log", yscale="log", xlabel=_TASKS)
-    ax2.set_ylabel(r"subspace distance $\sin\theta_{\max}$")
+    ax2.set_ylabel("subspace distance")
     return fig
 
 
@@ -135,7 +135,7 @@ def rounds(by_round, matched):
     palette = dict(zip(runs, colors(len(runs)), strict=True))
     last, mean = int(data.k.max()), matched.groupby("T").mean(numeric_only=True)
     labels = {"energy": r"energy fraction $E(W_k)$", "coverage": r"coverage $\sigma_r/\sigma_1$",
-              "distance": r"subspace distance $\sin\theta_{\max}$"}  # fmt: skip
+              "distance": "subspace distance"}  # fmt: skip
     for ax, (metric, label) in zip(axes, labels.items(), strict=True):
         seed_band(ax, data, x="k", y=metric, hue="run", estimator="mean", palette=palette,
                   legend=metric == "energy")  # fmt: skip
