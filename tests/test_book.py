@@ -147,3 +147,31 @@ def test_a_chapter_of_a_namespace_takes_its_declared_parameters_then_the_derived
     chapter = mtrl.book.Chapter.of(namespace, d=7, grid="1, 2")
     assert chapter.parameters == {"d": "7", "loss": "hinge", "grid": "1, 2"}  # not g
     assert list(mtrl.book.Chapter.of({}).parameters) == []
+
+
+def _glued_names(path: Path) -> set[str]:
+    cells = nbformat.read(path, 4).cells
+    return {
+        o.metadata["scrapbook"]["name"]
+        for c in cells if c.cell_type == "code" for o in c.outputs
+        if "scrapbook" in o.get("metadata", {})
+    }  # fmt: skip
+
+
+def test_every_glue_reference_of_the_book_names_a_value_that_its_notebook_glues():
+    """The strict build fails on a stale glue reference; this finds it without a build."""
+    import re
+
+    book = Path(__file__).parents[1] / "book"
+    pattern = re.compile(r"\{glue(?::[a-z]+)?\}`(?:([0-9a-z_]+\.ipynb)::)?([A-Za-z0-9_]+)")
+    glued = {p.name: _glued_names(p) for p in book.glob("*.ipynb")}
+    texts = [(p.name, p.read_text()) for p in book.glob("*.md")]
+    for p in book.glob("*.ipynb"):
+        cells = nbformat.read(p, 4).cells
+        texts += [(p.name, c.source) for c in cells if c.cell_type == "markdown"]
+    missing = {
+        (doc, notebook or doc, name)
+        for doc, text in texts for notebook, name in pattern.findall(text)
+        if name not in glued.get(notebook or doc, set())
+    }  # fmt: skip
+    assert len(texts) > 50 and not missing, sorted(missing)
