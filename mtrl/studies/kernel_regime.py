@@ -239,8 +239,10 @@ def bridge_summary(table, rf):
     ``bridge_rf`` (3 digits; median), ``bridge_T1`` (3) and ``bridge_Tmax`` (4), the median
     deviations after the fewest and the most tasks, ``bridge_Tmax_high`` (4; the largest over
     the seeds there), and ``bridge_grid_txt``."""
-    dev = {"deviation": ("deviation", "median"), "low": ("deviation", "min")}
-    by_T = table.groupby("T").agg(**dev, high=("deviation", "max"), leakage=("leakage", "median"))
+    by_T = table.groupby("T").agg(
+        deviation=("deviation", "median"), low=("deviation", "min"),
+        high=("deviation", "max"), leakage=("leakage", "median"),
+    )  # fmt: skip
     lines = [f"median over seeds {', '.join(map(str, rf.index))} (range over the seeds)",
              f"random features: kernel deviation {rf.median():.3f} ({rf.min():.3f} to "
              f"{rf.max():.3f})"]  # fmt: skip

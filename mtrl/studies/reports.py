@@ -10,7 +10,8 @@ __all__ = ["mechanism", "theorem", "training"]
 def theorem(section: str, *values, **options) -> str:
     """Return the lines that the Theorem chapter prints for ``section`` (``population``,
     ``leakage``, ``collapse``, ``variants``, ``even``, ``coverage`` or ``rounds``) from the
-    values that the section's ``*_summary`` (or :func:`even_task_copy`) returned, in order."""
+    tables that the section's ``*_summary`` (or :func:`even_task_copy`) returned, in order (the
+    collapse also takes its glue, for the worst point)."""
     return "\n".join(_THEOREM[section](*values, **options))
 
 
@@ -20,7 +21,7 @@ def _population_lines(error, slope, n_from):
     yield f"fitted slope in n over n >= {n_from}: {slope:.2f}"
 
 
-def _leakage_lines(fits, glue, *, T):
+def _leakage_lines(fits, *, T):
     for dim, x in fits.iterrows():
         yield (f"d = {dim:3d}, T = {T}: leakage {x.leakage:.4f} (heuristic {x.heuristic:.4f}); "
                f"slope {x.slope:.2f} (heuristic {x.heuristic_slope:.2f})")  # fmt: skip
@@ -37,7 +38,7 @@ def _collapse_lines(points, glue):
            f"({glue['collapse_worst_txt']}): {ratio.min():.3f}")  # fmt: skip
 
 
-def _variants_lines(at_max, glue, bias, *, T):
+def _variants_lines(at_max, bias, *, T):
     for x in at_max.itertuples():
         yield (f"{x.label:24s} leakage at T = {T}: {x.leakage:.3f} (seeds {x.low:.3f} "
                f"to {x.high:.3f})")  # fmt: skip
@@ -45,19 +46,19 @@ def _variants_lines(at_max, glue, bias, *, T):
            f"slope over the last three T: {bias['bias_slope']:.2f}")  # fmt: skip
 
 
-def _even_lines(cosines, ratios, glue, *, T):
+def _even_lines(cosines, ratios, *, T):
     yield (f"xor, T = {T}: median row cosine of W_1 and W_0 {cosines.min():.3f} to "
            f"{cosines.max():.3f}; fitted c / predicted c {ratios.min():.3f} to "
            f"{ratios.max():.3f}")  # fmt: skip
 
 
-def _coverage_lines(mean, glue):
+def _coverage_lines(mean):
     for T, cov, limit, dist in mean.itertuples():
         yield (f"T = {T:5d}: coverage {cov:.3f} (population {limit:.3f}), subspace distance "
                f"{dist:.3f}")  # fmt: skip
 
 
-def _rounds_lines(rows, glue, *, seeds):
+def _rounds_lines(rows, *, seeds):
     yield f"energy, coverage and subspace distance, mean over {seeds} seeds"
     for x in rows.itertuples():
         yield f"T = {x.T:4d}, {x.label:28s}: {x.energy:.3f}  {x.coverage:.3f}  {x.distance:.3f}"
