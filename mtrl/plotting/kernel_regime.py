@@ -131,9 +131,10 @@ def bridge(table, random_features) -> plt.Figure:
     seed_band(ax, table, x="T", y="leakage", color=c_leak, marker="s", ls="--",
               label="leakage $1 - E(W_1)$")  # fmt: skip
     low, high = float(random_features.min()), float(random_features.max())
-    ax.axhspan(low, high, color="0.5", alpha=0.15, lw=0)
+    ax.axhspan(low, high, color="0.5", alpha=0.3, lw=0)
     ax.axhline(float(random_features.median()), color="0.5", lw=1, ls=":",
                label="kernel deviation, random features")  # fmt: skip
-    ax.set(xscale="log", yscale="log", xlabel="number of pretraining tasks $T$", ylabel="")
+    ax.set(xscale="log", yscale="log", xlabel="number of pretraining tasks $T$",
+           ylabel="kernel deviation; leakage")  # fmt: skip
     ax.legend(fontsize="small")
     return fig

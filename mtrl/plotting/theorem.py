@@ -145,6 +145,8 @@ def rounds(by_round, matched):
             ax.plot([last], [row[metric]], color=color, **star,
                     label=f"$T$ = {t}: 1 round, {last}x samples")  # fmt: skip
         ax.set(xlabel="round $k$", ylabel=label)
-    axes[0].legend(fontsize="x-small")
+    handles, names = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()  # below the panels, where it hides no curve
+    fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize="x-small")
     axes[2].set_yscale("log")
     return fig
