@@ -28,8 +28,8 @@ Layers (each imports only from itself and the layers listed before it; a test ch
    ``errors``, ``numerics`` and ``seeds`` (the one module that turns integer seeds into
    generators);
 2. the experiment layer, the only one that touches the disk: ``experiments`` (``Config``,
-   ``Result``, ``run``, ``sweep``), ``resources`` (memory and cores), ``fits`` (cached [N24]
-   training), ``transfer`` (probes of results), ``cache``;
+   ``Result``, ``run``, ``run_all``, ``sweep``), ``resources`` (memory and cores), ``fits``
+   (cached [N24] training), ``transfer`` (probes of results), ``cache``;
 3. the book: ``plotting`` (figures of results) and ``book`` (glue, figure export, the
    Reproduce page's tables, the PDF), outside the cache's code hash.
 """
@@ -56,7 +56,7 @@ from .errors import (
     check_ints,
     check_le,
 )
-from .experiments import Config, Result, draw_problem, log_grid, run, sweep, tidy
+from .experiments import Config, Result, draw_problem, log_grid, run, run_all, sweep, tidy
 from .fits import fit_multitask
 from .interpolation import (
     PenalizedOptimum,
@@ -201,6 +201,7 @@ __all__ = [
     "representational_cost",
     "rho",
     "run",
+    "run_all",
     "sobolev_kernel",
     "stream",
     "subspace_distance",

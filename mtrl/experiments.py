@@ -35,6 +35,7 @@ __all__ = [
     "draw_problem",
     "log_grid",
     "run",
+    "run_all",
     "sweep",
     "tidy",
 ]
@@ -247,7 +248,23 @@ def sweep(
         if not vals:
             raise ParameterError(f"grid values of {name} must be a non-empty list, got {vals!r}")
     configs = [base.replace(**dict(zip(names, c, strict=True))) for c in itertools.product(*values)]
-    for config in configs:  # refuse a grid with a point this machine cannot hold, before any run
+    return run_all(configs, executor=executor, cache=cache, progress=progress)
+
+
+def run_all(
+    configs,
+    *,
+    executor: Executor | None = None,
+    cache: ResultCache | str | None = "default",
+    progress: bool | None = None,
+) -> list[Result]:
+    """Return :func:`run` of every config of ``configs``, in their order: on ``executor`` if
+    given (as for :func:`sweep`, which calls it), else one after another in this process.
+    Every config is checked against this machine's memory before anything runs."""
+    configs = list(configs)
+    for config in configs:  # refuse a point this machine cannot hold, before any run
+        if not isinstance(config, Config):
+            raise ParameterError(f"configs must hold mtrl.Config objects, got {config!r}")
         check_memory(config)
     if progress is None:
         progress = os.environ.get("MTRL_PROGRESS") == "1"

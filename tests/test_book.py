@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
+import torch
 from PIL import Image
 from pypdf import PdfReader
 
@@ -175,3 +176,14 @@ def test_every_glue_reference_of_the_book_names_a_value_that_its_notebook_glues(
         if name not in glued.get(notebook or doc, set())
     }  # fmt: skip
     assert len(texts) > 50 and not missing, sorted(missing)
+
+
+def test_glued_numbers_are_rounded_and_integers_stay_integers(monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    chapter = mtrl.book.Chapter()
+    chapter.publish_all({"x": 0.123456, "n": 4, "big": torch.tensor(10), "s": "1, 2"}, 3)
+    assert glued == {"x": 0.123, "n": 4, "big": 10, "s": "1, 2"}
+    assert type(glued["n"]) is int and type(glued["big"]) is int

@@ -128,6 +128,15 @@ def test_sweep_order_and_executor():
     assert all(same(a, b) for a, b in zip(serial, parallel, strict=True))
 
 
+def test_run_all_keeps_the_order_of_its_configs_and_refuses_other_objects():
+    configs = [SMALL.replace(T=20, seed=1), SMALL.replace(T=10)]
+    with ThreadPoolExecutor(2) as pool:
+        for results in (mtrl.run_all(configs), mtrl.run_all(configs, executor=pool, cache=None)):
+            assert all(same(x, mtrl.run(c)) for x, c in zip(results, configs, strict=True))
+    with pytest.raises(mtrl.ParameterError, match=r"configs must hold mtrl\.Config objects"):
+        mtrl.run_all([SMALL, {"T": 3}])
+
+
 def test_sweep_in_a_process_pool_agrees_with_serial():
     grid = dict(T=[10, 20], seed=[0, 1])
     serial = mtrl.sweep(SMALL, cache=None, **grid)

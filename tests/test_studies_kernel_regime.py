@@ -1,4 +1,8 @@
-"""The Kernel regime chapter's studies: the Sobolev comparison, the summaries and the bridge."""
+"""The Kernel regime chapter's studies: the Sobolev comparison, the summaries, the square task
+on an executor and the bridge."""
+
+import math
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -20,7 +24,7 @@ def test_square_summary_glue_is_rounded_and_names_the_grid():
         for T in (1, 3, 10)
     ]  # fmt: skip
     text, glue = study.square_summary(rows)
-    assert text.splitlines()[1].split()[0] == "1" and len(text.splitlines()) == 3 + 1 + 3
+    assert text.splitlines()[1].split()[0] == "1" and len(text.splitlines()) == 1 + 3 + 4
     assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["T_grid_txt"] == "1, 3, 10"
     assert glue["kernel_first"] == round(0.123456789123 / 3, 6)
     assert glue["spread_2d_many"] == round(0.1, 9) and glue["gap_2d"] == 1e-5
@@ -41,3 +45,20 @@ def test_bridge_has_a_row_per_T_and_seed_each_with_its_own_inputs_and_summarises
     assert glue["bridge_Tmax_high"] == round(table.deviation[table["T"] == 6].max(), 4)
     assert glue["bridge_rf"] == round(rf.median(), 3) and len(text.splitlines()) == 2 + 2
     assert by_T.low.iloc[0] == table.deviation[table["T"] == 1].min()
+
+
+def test_square_task_on_an_executor_gives_each_T_its_own_fits():
+    # The first call fills the cache; on the executor each fit is found by its inputs, so a
+    # main fit and its helper swapped, or two T mixed up, would change the rows.
+    _, plane = study.square_grid(5)
+    settings = dict(width=20, lam=1e-2, tol=1e-3, seeds=[0, 1], seed=0)
+    serial = study.square_task([1, 3, 5], plane, **settings)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = study.square_task([1, 3, 5], plane, **settings, executor=pool)
+    assert [r["T"] for r in pooled[3]] == [1, 3, 5]
+    for got, want in zip(pooled[3], serial[3], strict=True):  # to rounding: the ridge solve
+        assert got.keys() == want.keys()
+        assert all(math.isclose(got[k], want[k], rel_tol=1e-12) or got[k] != got[k] for k in got)
+    for T in (3, 5):
+        assert torch.equal(pooled[1][T], serial[1][T]) and pooled[0][T].network.V.shape[2] == T
+        torch.testing.assert_close(pooled[2][T], serial[2][T], rtol=1e-12, atol=1e-14)

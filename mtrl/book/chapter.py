@@ -19,7 +19,8 @@ __all__ = ["Chapter", "glue_value"]
 
 
 def glue_value(name: str, value, digits: int | None = None) -> None:
-    """Glue ``value`` under ``name`` for ``{glue:text}`` in the prose, rounded to ``digits``.
+    """Glue ``value`` under ``name`` for ``{glue:text}`` in the prose, rounded to ``digits``
+    (an integer stays an integer).
 
     Numpy and torch scalars are converted to plain Python numbers first, so that the stored
     record is a plain literal that the book can format.
@@ -28,7 +29,7 @@ def glue_value(name: str, value, digits: int | None = None) -> None:
 
     if hasattr(value, "item"):
         value = value.item()
-    if digits is not None and isinstance(value, numbers.Real):
+    if digits is not None and isinstance(value, numbers.Real) and not isinstance(value, int):
         value = round(float(value), digits)
     glue(name, value, display=False)
 

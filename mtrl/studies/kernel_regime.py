@@ -149,25 +149,39 @@ def square_grid(points: int):
     return axis, torch.cartesian_prod(axis, axis)
 
 
-def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, seed: int):
+def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, seed: int,
+                executor=None):  # fmt: skip
     """Return the certified fits of the square task (:data:`SQUARE_X`, :data:`SQUARE_Y`) with
     ``T - 1`` random tasks (Bernoulli(1/2) labels, the first ``T - 1`` of ``max(T_grid) - 1``
     from the ``tasks`` stream of ``seed``) for each ``T`` of ``T_grid``, one network of
     ``width`` per seed of ``seeds``; output 1 of each at the points ``plane`` (S, P); the
     weighted ridge solution for the square task (:func:`mtrl.kernel_solution`) over a network
     fitted to the ``T - 1`` random tasks alone from the seed ``max(seeds) + 1``, at ``plane``
-    (``T > 1``); and a row per ``T`` (the worst of the seeds and of the kernel network):
+    (``T > 1``); and a row per ``T`` (the worst of the seeds; for ``gap``, also of the network
+    of the ridge solution):
     ``T``, ``steps``, ``gap``, ``moves`` (neurons moved), ``active``, ``fit`` (largest
     ``|f_1(x_i) - y_i|``), ``spread`` (of output 1 between the seeds) and ``kernel``
     (sup-distance from the ridge solution; NaN at ``T = 1``). Dicts keyed by ``T``, and the
-    list of rows."""
+    list of rows. The fits are independent: with an ``executor`` (as for :func:`mtrl.sweep`)
+    they run there. On :func:`mtrl.process_pool` that pays, since a step of these small
+    networks is a few hundred small tensor operations, which one core runs about as fast as
+    two."""
     X2, y_square = SQUARE_X, SQUARE_Y
     coins = torch.full((8, max(T_grid) - 1), 0.5, dtype=D64)
     random_tasks = torch.bernoulli(coins, generator=stream(seed, "tasks"))
-    fits, surfaces, ridge, rows = {}, {}, {}, []
+    problems = {}  # (T, main or helper) -> labels and initial networks
     for T in T_grid:
         Y = torch.cat([y_square[:, None], random_tasks[:, : T - 1]], 1)
-        fit = fits[T] = fit_multitask(X2, Y, lam, networks(X2, T, width, seeds), tol=tol)
+        problems[T, "main"] = Y, networks(X2, T, width, seeds)
+        if T > 1:  # neurons learned on the T - 1 random tasks alone, from a seed of their own
+            problems[T, "helper"] = (
+                random_tasks[:, : T - 1],
+                networks(X2, T - 1, width, [max(seeds) + 1]),
+            )
+    solved = _fit_all(X2, problems, lam=lam, tol=tol, executor=executor)
+    fits, surfaces, ridge, rows = {}, {}, {}, []
+    for T in T_grid:
+        fit = fits[T] = solved[T, "main"]
         F = surfaces[T] = fit.network(plane)[:, :, 0]
         row = {
             "T": T, "steps": fit.steps, "gap": fit.gap.max().item(),
@@ -175,14 +189,23 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, see
             "fit": (fit.network(X2)[:, :, 0] - y_square).abs().max().item(),
             "spread": sup_spread(F), "kernel": torch.nan,
         }  # fmt: skip
-        if T > 1:  # neurons learned on the T - 1 random tasks alone, from a seed of their own
-            helper_net = networks(X2, T - 1, width, [max(seeds) + 1])
-            helper = fit_multitask(X2, random_tasks[:, : T - 1], lam, helper_net, tol=tol)
+        if T > 1:
+            helper = solved[T, "helper"]
             ridge[T] = kernel_solution(X2, y_square, helper.network, lam)(plane)[0, :, 0]
             row["kernel"] = (F - ridge[T]).abs().max().item()
             row["gap"] = max(row["gap"], helper.gap.max().item())
         rows.append(row)
     return fits, surfaces, ridge, rows
+
+
+def _fit_all(X, problems: dict, *, lam: float, tol: float, executor=None) -> dict:
+    """Return :func:`mtrl.fit_multitask` of each ``(Y, network)`` of ``problems``, by key: on
+    ``executor`` if given (its ``submit``/``result``), else one after another."""
+    if executor is None:
+        return {key: fit_multitask(X, Y, lam, net, tol=tol) for key, (Y, net) in problems.items()}
+    futures = {key: executor.submit(fit_multitask, X, Y, lam, net, tol=tol)
+               for key, (Y, net) in problems.items()}  # fmt: skip
+    return {key: future.result() for key, future in futures.items()}
 
 
 def square_summary(rows: list):
@@ -199,7 +222,8 @@ def square_summary(rows: list):
         *(row.format(**r) for r in rows),
         "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' output 1",
         "on the grid over [-1.5, 1.5]^2; kernel: largest sup-distance from the weighted ridge",
-        "solution; steps, gap, moves, active: the worst of the seeds and of the kernel network",
+        "solution; steps, moves, active: the worst of the seeds; gap: of the seeds and of the",
+        "network of the random tasks alone that the ridge solution uses",
     ])  # fmt: skip
     glue = {
         "gap_2d": round(max(r["gap"] for r in rows), 12),

@@ -93,10 +93,20 @@ _MECHANISM = {"ablations": _ablations_lines, "random_heads": _random_heads_lines
 
 
 def training(section: str, *values, **options) -> str:
-    """Return the lines that the Training chapter prints for ``section`` (``budget``: a dict of
-    titled tables and the heuristic's best share; ``transfer``: the accuracy table and the
-    ratios of the error rates at the largest and the smallest ``d``)."""
+    """Return the lines that the Training chapter prints for ``section`` (``final``: the medians
+    of :func:`~mtrl.studies.training.training_summary`, with the ``steps`` and the number of
+    ``seeds``; ``budget``: a dict of titled tables and the heuristic's best share;
+    ``transfer``: the accuracy table and the ratios of the error rates at the largest and the
+    smallest ``d``)."""
     return "\n".join(_TRAINING[section](*values, **options))
+
+
+def _final_lines(medians, *, steps: int, seeds: int):
+    yield (
+        f"median over {seeds} seeds after {steps} steps, against T (columns); _one: one round "
+        f"with\n{steps}x the samples; found: the fraction of seeds with a distance below 1/2"
+    )
+    yield medians.T.round(3).to_string()
 
 
 def _budget_lines(tables: dict, best: float):
@@ -111,4 +121,4 @@ def _transfer_lines(accuracy, error_ratio, *, dims):
     yield "  " + ", ".join(f"{v:.2f}" for v in error_ratio)
 
 
-_TRAINING = {"budget": _budget_lines, "transfer": _transfer_lines}
+_TRAINING = {"final": _final_lines, "budget": _budget_lines, "transfer": _transfer_lines}

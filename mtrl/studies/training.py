@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..experiments import Config, Result, run, sweep, tidy
+from ..experiments import Config, Result, run_all, sweep, tidy
 from ..network import features
 from ..population import heuristic_leakage, rho
 from ..seeds import stream
@@ -84,14 +84,14 @@ def final_table(results: list[Result]):
     return table
 
 
-def matched_one_round(base: Config, **grid):
+def matched_one_round(base: Config, *, executor=None, **grid):
     """Return the tidy table of one round of the theory (``eta_a = eta_w = lam = 1``) with the
     samples of all of ``base``'s steps, ``rounds * n1`` and ``rounds * n2`` per task, at every
-    point of ``grid`` (as for :func:`mtrl.sweep`)."""
+    point of ``grid`` (as for :func:`mtrl.sweep`, on ``executor``)."""
     k = base.rounds
     one = base.replace(rounds=1, n1=k * base.n1, n2=k * base.n2, eta_a=1.0, eta_w=1.0, lam=1.0,
                        head_steps=1, log_every=1)  # fmt: skip
-    return tidy(sweep(one, **grid))
+    return tidy(sweep(one, executor=executor, **grid))
 
 
 def training_summary(final, matched):
@@ -112,13 +112,15 @@ def by_position(table, names: dict) -> dict:
             for column in table.columns}  # fmt: skip
 
 
-def single_task(base: Config, *, families, betas, seeds):
+def single_task(base: Config, *, families, betas, seeds, executor=None):
     """Return the tidy table, against steps, of ``base``'s ``T`` tasks and of one task with their
     samples (``single_task``), for every family and bias scale ``beta``; a column ``setting``
     names the family and the biases, ``tasks`` the number of tasks trained on, ``key`` the
-    setting in short (``ha0``: halfspace without biases, ..., ``ma1``: majority with biases)."""
+    setting in short (``ha0``: halfspace without biases, ..., ``ma1``: majority with biases).
+    The runs go to ``executor`` as for :func:`mtrl.sweep`."""
     grid = dict(family=list(families), beta=list(betas), seed=list(seeds))
-    table = tidy(sweep(base, algorithm=["heads_first", "single_task"], **grid), rounds=True)
+    runs = sweep(base, algorithm=["heads_first", "single_task"], executor=executor, **grid)
+    table = tidy(runs, rounds=True)
     table["tasks"] = np.where(table.algorithm == "single_task", "one task", f"{base.T} tasks")
     biases = np.where(table.beta > 0, "biases, β = " + table.beta.astype(str), "no biases")
     table["setting"] = table.family + ", " + biases
@@ -143,16 +145,17 @@ def single_task_summary(table):
     return spread, glue
 
 
-def budget_split(base: Config, *, shares, seeds, budget: int | None = None):
+def budget_split(base: Config, *, shares, seeds, budget: int | None = None, executor=None):
     """Return the tidy table of ``base`` with each split ``n1 + n2 = budget`` (by default
     ``base.n1 + base.n2``) of the per-task samples, ``n1`` the given ``shares`` of the budget
     (rounded, each side at least 1), with the columns ``share = n1 / budget`` and
     ``heuristic``: the book's heuristic leakage (Theorem chapter, ``mtrl.rho``) at each split
     where it applies (one round of the correlation loss with ``eta_w lam = 1``, halfspace
-    tasks, no biases), else ``nan``."""
+    tasks, no biases), else ``nan``. The runs go to ``executor`` as for :func:`mtrl.sweep`."""
     budget = base.n1 + base.n2 if budget is None else budget
     n1_values = sorted({min(budget - 1, max(1, round(s * budget))) for s in shares})
-    runs = [run(base.replace(n1=n1, n2=budget - n1, seed=s)) for n1 in n1_values for s in seeds]
+    configs = [base.replace(n1=n1, n2=budget - n1, seed=s) for n1 in n1_values for s in seeds]
+    runs = run_all(configs, executor=executor)
     table = tidy(runs)
     table["share"] = table.n1 / budget
     c = base
@@ -222,19 +225,16 @@ def sweep_summary(table, by: str, prefix: str):
     return medians, glue
 
 
-def transfer_against_steps(base: Config, *, dims, steps, seeds, **probe):
+def transfer_against_steps(base: Config, *, dims, steps, seeds, executor=None, **probe):
     """Return a table of the mean accuracy of linear probes of new tasks (:func:`mtrl.transfer.
     transfer_accuracy` with the ``probe`` settings) on the first layer after each number of
     ``steps`` of ``base``, at each ambient dimension of ``dims`` and seed. The run of ``k``
     steps is the first ``k`` steps of every longer run (the data of a step do not depend on
-    the steps after it), so each point is the same training stopped earlier."""
-    rows = []
-    for d in dims:
-        for k in steps:
-            for s in seeds:
-                result = run(base.replace(d=d, rounds=k, seed=s))
-                rows.append({"d": d, "k": k, "seed": s, **probe,
-                             "accuracy": transfer_accuracy(result, **probe)})  # fmt: skip
+    the steps after it), so each point is the same training stopped earlier. The runs go to
+    ``executor`` as for :func:`mtrl.sweep`; the probes are fitted in this process."""
+    runs = sweep(base, d=list(dims), rounds=list(steps), seed=list(seeds), executor=executor)
+    rows = [{"d": x.config.d, "k": x.config.rounds, "seed": x.config.seed, **probe,
+             "accuracy": transfer_accuracy(x, **probe)} for x in runs]  # fmt: skip
     return pd.DataFrame(rows)
 
 
