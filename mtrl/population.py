@@ -3,8 +3,8 @@
 All are propositions or heuristics of this book, not results of the papers:
 
 - :func:`population_W1`: as ``n1, n2 -> infinity``, with ``b = 0``, the correlation loss and
-  ``eta_w * lam = 1``, one heads-first round gives ``W_1 = (eta_a eta_w / 2 pi) W_0 M S_T M^T``
-  with ``S_T = (1/T) sum_t theta_t theta_t^T`` (Proposition ``prop-population``).
+  ``eta_w * lam = 1``, one heads-first round gives ``W_1 = (eta_a eta_w / 2 pi) W_0 M Sigma_T M^T``
+  with ``Sigma_T = (1/T) sum_t theta_t theta_t^T`` (Proposition ``prop-population``).
 - :func:`odd_task_population_W1`: for one task whose label function is odd, the same limit is
   ``(eta_a eta_w / 4) W_0 M v v^T M^T`` with ``v = E[f(z) z]``: rank one, whatever the family
   (Proposition ``prop-odd-task``).
@@ -58,7 +58,7 @@ def _check_halfspace_tasks(tasks: Tensor, M: Tensor) -> None:
 
 
 def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: float) -> Tensor:
-    """Return the population first layer after one round: ``(eta_a eta_w/2pi) W0 M S_T M^T``.
+    """Return the population first layer after one round: ``(eta_a eta_w/2pi) W0 M Sigma_T M^T``.
 
     ``W0`` (m, d), ``M`` (d, r), ``tasks`` (T, 1, r) halfspace directions; returns (m, d).
     """
@@ -66,8 +66,8 @@ def population_W1(W0: Tensor, M: Tensor, tasks: Tensor, *, eta_a: float, eta_w: 
     eta_a = check_float("eta_a", eta_a, low_open=True)
     eta_w = check_float("eta_w", eta_w, low_open=True)
     theta = tasks[:, 0, :]  # (T, r)
-    S_T = theta.T @ theta / theta.shape[0]  # (r, r)
-    return (eta_a * eta_w / (2 * math.pi)) * (W0 @ M) @ S_T @ M.T
+    Sigma_T = theta.T @ theta / theta.shape[0]  # (r, r)
+    return (eta_a * eta_w / (2 * math.pi)) * (W0 @ M) @ Sigma_T @ M.T
 
 
 def linear_coefficient(

@@ -104,7 +104,7 @@ register_family(
         directions=3,
         label=lambda tasks, z: _sign(_sign(_projections(tasks, z)).sum(dim=-1)),
         # maj(s) = (s_1 + s_2 + s_3 - s_1 s_2 s_3)/2 for s in {-1,1}^3, and the three halfspace
-        # labels are independent with E[s s'] = rho = K_half, so K = (3 rho + rho^3)/4.
+        # labels are independent with E[s s'] = chi = K_half, so K = (3 chi + chi^3)/4.
         kernel=lambda z, z2: (3.0 * _halfspace_kernel(z, z2) + _halfspace_kernel(z, z2) ** 3) / 4,
         description="majority vote of sign(<theta_j, z>), j = 1, 2, 3, theta_j iid ~ Unif(S^{r-1})",
     )

@@ -41,7 +41,7 @@ def plot_budget_curves(table, population=()):
             ax1.plot(noise.index, noise, "--", color=color, lw=1, label=f"{name}: noise level")
     if len(population):
         median = float(np.median([float(c) for c in population]))
-        ax1.axhline(median, color="0.3", lw=1, ls="-.", label=r"population limit $W_0 M S_T$")
+        ax1.axhline(median, color="0.3", lw=1, ls="-.", label=r"population limit $W_0 M \Sigma_T$")
     ax1.set(xscale="log", yscale="log", xlabel=_BUDGET, ylabel=_COVERAGE)
     ax2.set(xscale="log", xlabel=_BUDGET, ylabel=r"energy fraction $E(W_1)$", ylim=(-0.02, 1.02))
     for ax in ax1, ax2:

@@ -105,7 +105,7 @@ def coverage(table):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.8), sharex=True)
     c1, c2 = colors(2)
     seed_band(ax1, table, x="T", y="coverage", estimator="mean", color=c1, label="simulation")
-    population = {"marker": "s", "linestyle": "--", "label": r"population: $W_0 M S_T$"}
+    population = {"marker": "s", "linestyle": "--", "label": r"population: $W_0 M \Sigma_T$"}
     seed_band(ax1, table, x="T", y="coverage_pop", estimator="mean", color=c2, **population)
     ax1.set(xscale="log", xlabel=_TASKS, ylabel=r"coverage $\sigma_r/\sigma_1$", ylim=(-0.02, 1.02))
     ax1.legend(fontsize="small")
