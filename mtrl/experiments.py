@@ -50,7 +50,8 @@ class Config:
     """Every parameter of one pretraining experiment (notation of the Setup chapter).
 
     ``rounds`` is the number ``kappa`` of rounds (of steps, in the Training chapter), each with
-    ``head_steps`` heads steps; ``algorithm`` is one of ``heads_first``, ``simultaneous``,
+    ``head_steps`` heads steps (each round's from the initial heads with ``reset_heads``);
+    ``algorithm`` is one of ``heads_first``, ``simultaneous``,
     ``random_heads``, ``single_task`` (one task with the budget of all ``T``: ``T*n1`` and
     ``T*n2`` samples per round) or ``random_features`` (no pretraining: ``W = W_0``). The result
     logs every ``log_every``-th round and the last.
@@ -74,6 +75,7 @@ class Config:
     eta_w: float = 1.0
     lam: float = 1.0
     resample: bool = True
+    reset_heads: bool = False
     log_every: int = 1
     seed: int = 0
     dtype: str = "float32"
@@ -94,8 +96,9 @@ class Config:
         check_int("log_every", self.log_every)
         check_steps(self.eta_a, self.eta_w, self.lam)
         check_int("seed", self.seed, low=0)
-        if not isinstance(self.resample, bool):
-            raise ParameterError(f"resample must be True or False, got resample={self.resample!r}")
+        for name in ("resample", "reset_heads"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def replace(self, **changes) -> Config:
         """Return a copy with some fields changed (validated again)."""
@@ -189,6 +192,7 @@ def _pretrained(config: Config, tasks: TaskSet, net: Network) -> PretrainResult:
         eta_w=config.eta_w,
         lam=config.lam,
         resample=config.resample,
+        reset_heads=config.reset_heads,
         log_every=config.log_every,
         generator=stream(config.seed, "data"),  # CPU: only draws the seed of the block streams
     )

@@ -222,6 +222,7 @@ def pretrain(
     eta_w: float = 1.0,
     lam: float = 1.0,
     resample: bool = True,
+    reset_heads: bool = False,
     log_every: int = 1,
     chunk_tasks: int | None = None,
     generator: torch.Generator,
@@ -233,7 +234,9 @@ def pretrain(
     adapted). Each round takes ``head_steps`` heads steps on its ``S1``, then one representation
     step. Round ``k`` uses ``pretraining_batches(..., seed=s, data_round=k)`` with
     ``s = mtrl.seeds.draw_seed(generator)``, so the first ``k`` rounds of a longer run are the
-    same as a run of ``k`` rounds; with ``resample=False`` every round reuses round 0's. Every
+    same as a run of ``k`` rounds; with ``resample=False`` every round reuses round 0's. With
+    ``reset_heads`` every round's heads step starts from the initial heads, not from the heads
+    of the round before (the returned heads are the last round's). Every
     ``log_every``-th round (and the last) is logged in the result (see :class:`PretrainResult`).
     ``chunk_tasks`` bounds how many tasks are held in memory at once (rounded up to a multiple
     of ``TASK_BLOCK``); by default a chunk uses about 16 MiB (at least one block).
@@ -257,6 +260,7 @@ def pretrain(
         A = torch.randn(A.shape, generator=g, dtype=W.dtype, device=W.device) / math.sqrt(m)
     # Buffers reused by every chunk: fresh large allocations would page-fault each time.
     workspace = torch.empty(min(chunk, tasks.T) * max(n1, n2) * m, dtype=W.dtype, device=W.device)
+    A_init = A
     buffers = new_buffers(tasks, min(chunk, tasks.T), n1, n2)
     log = TrainingLog(W, tasks.M)
     for k in range(rounds):
@@ -270,7 +274,13 @@ def pretrain(
             stop = min(start + chunk, tasks.T)
             batch = fill_batches(tasks, buffers, seed, k if resample else 0, start, stop)
             A_next[start:stop], g_chunk, u = _update(
-                layer, A[start:stop], batch, lossf, algorithm, eta_a, head_steps
+                layer,
+                (A_init if reset_heads else A)[start:stop],
+                batch,
+                lossf,
+                algorithm,
+                eta_a,
+                head_steps,
             )
             grad += g_chunk
             if logged:

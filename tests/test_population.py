@@ -29,6 +29,23 @@ def test_population_W1_matches_a_large_sample_round():
     assert error < 1e-2, error
 
 
+def test_rounds_with_the_heads_reset_match_the_iterated_population_round():
+    """prop-reset-rounds: three rounds that each start from A = 0 (eta_w lam = 1) give
+    (eta_a eta_w / 2 pi)^3 W_0 M Sigma_T^3 M^T. Each round adds a relative sampling error of a
+    few 10^-3 (as above) and the errors of three rounds add up, so the test allows 2 * 10^-2;
+    the same rounds with the heads carried over are far from it (the check can fail)."""
+    config = large_sample_config(T=3, eta_a=0.7, eta_w=1.3, lam=1 / 1.3, seed=4, rounds=3)
+    tasks, net = mtrl.draw_problem(config)
+    exact = net.W
+    for _ in range(3):
+        exact = population_W1(exact, tasks.M, tasks.tasks, eta_a=0.7, eta_w=1.3)
+    errors = {}
+    for reset in (True, False):
+        simulated = mtrl.run(config.replace(reset_heads=reset), cache=None).W
+        errors[reset] = ((simulated - exact).norm() / exact.norm()).item()
+    assert errors[True] < 2e-2 and errors[False] > 0.2, errors
+
+
 @pytest.mark.parametrize("family", ["halfspace", "majority"])
 def test_odd_task_population_W1_matches_a_large_sample_round(family):
     """One task with an odd label function: (eta_a eta_w/4) W0 M v v^T M^T, v = E[f(z) z].

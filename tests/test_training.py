@@ -177,3 +177,22 @@ def test_the_logistic_weights_of_huge_margins_are_zero_not_subnormal():
     out = derivative(u)
     assert torch.equal(out[:3], expected[:3]) and torch.equal(out[3:], torch.zeros(2))
     assert expected[3] != 0  # what the flush removes: a subnormal weight
+
+
+def test_reset_heads_makes_every_round_one_round_from_the_initial_heads(gen):
+    """With reset_heads, round k is alternating_round on round k's batches from (W_{k-1}, A_0);
+    without it, round 2 starts from round 1's heads and ends elsewhere."""
+    tasks, net = problem(gen)
+    kw = dict(loss="logistic", algorithm="heads_first", **STEPS)
+    out = mtrl.pretrain(net, tasks, n1=n1, n2=n2, rounds=2, reset_heads=True,
+                        generator=torch.Generator(), **kw)  # fmt: skip
+    seed, step = mtrl.seeds.draw_seed(torch.Generator()), net
+    for k in range(2):
+        batches = mtrl.pretraining_batches(tasks, n1=n1, n2=n2, seed=seed, data_round=k)
+        step = mtrl.alternating_round(step.replace(A=net.A), batches, **kw)
+    torch.testing.assert_close(out.network.W, step.W, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(out.network.A, step.A, rtol=1e-12, atol=1e-15)
+    carried = mtrl.pretrain(net, tasks, n1=n1, n2=n2, rounds=2, generator=torch.Generator(), **kw)
+    assert not torch.allclose(carried.network.W, out.network.W)
+    with pytest.raises(mtrl.ParameterError, match="reset_heads must be True or False"):
+        mtrl.Config(reset_heads=1)

@@ -117,8 +117,9 @@ def coverage(table):
 
 def rounds(by_round, matched):
     """Plot energy fraction, coverage and subspace distance after each round ``k`` (mean over
-    seeds, band over their range), one line per ``T`` and ``eta_w lam``; and, at the last
-    round, one round with as many samples in all (stars, same colour for the same ``T``).
+    seeds, band over their range), one line per ``T`` and ``eta_w lam`` and per ``T`` with the
+    heads reset every round (with, dotted, the coverage of its population limit); and, at the
+    last round, one round with as many samples in all (stars, same colour for the same ``T``).
 
     ``by_round`` is ``mtrl.tidy(results, rounds=True)``; ``matched`` a tidy table of the
     one-round runs, a row per ``T`` and seed.
@@ -127,8 +128,8 @@ def rounds(by_round, matched):
     data = by_round.assign(decay=by_round.eta_w * by_round.lam)
     data = data.assign(
         run=[
-            rf"$T$ = {t}, $\eta_w\lambda$ = {v:g}"
-            for t, v in zip(data["T"], data.decay, strict=True)
+            rf"$T$ = {t}, $\eta_w\lambda$ = {v:g}" + (", heads reset" if reset else "")
+            for t, v, reset in zip(data["T"], data.decay, data.reset_heads, strict=True)
         ]
     )
     runs = list(dict.fromkeys(data.run))
@@ -144,8 +145,19 @@ def rounds(by_round, matched):
             star = {"marker": "*", "ms": 12, "mec": "k", "ls": "none"}
             ax.plot([last], [row[metric]], color=color, **star,
                     label=f"$T$ = {t}: 1 round, {last}x samples")  # fmt: skip
+        if metric == "coverage":  # the population limit of the runs with heads reset
+            limit = data[data.reset_heads].groupby(["T", "k"]).population.mean()
+            for t, line in limit.groupby(level="T"):
+                color = palette[next(run for run in runs if run.startswith(f"$T$ = {t},")
+                                     and run.endswith("reset"))]  # fmt: skip
+                name = rf"$T$ = {t}, heads reset: population $W_0 M \Sigma_T^k$"
+                ax.plot(line.index.get_level_values("k"), line.values, color=color, ls=":",
+                        label=name)  # fmt: skip
         ax.set(xlabel="round $k$", ylabel=label)
     handles, names = axes[0].get_legend_handles_labels()
+    for handle, name in zip(*axes[1].get_legend_handles_labels(), strict=True):
+        if "population" in name:  # drawn in the coverage panel only
+            handles, names = [*handles, handle], [*names, name]
     axes[0].get_legend().remove()  # below the panels, where it hides no curve
     fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize="x-small")
     axes[2].set_yscale("log")

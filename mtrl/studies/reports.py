@@ -61,7 +61,10 @@ def _coverage_lines(mean):
 def _rounds_lines(rows, *, seeds):
     yield f"energy, coverage and subspace distance, mean over {seeds} seeds"
     for x in rows.itertuples():
-        yield f"T = {x.T:4d}, {x.label:28s}: {x.energy:.3f}  {x.coverage:.3f}  {x.distance:.3f}"
+        line = f"T = {x.T:4d}, {x.label:28s}: {x.energy:.3f}  {x.coverage:.3f}  {x.distance:.3f}"
+        yield line + (
+            f"  (population coverage {x.population:.3f})" if x.population == x.population else ""
+        )
 
 
 _THEOREM = {"population": _population_lines, "leakage": _leakage_lines,

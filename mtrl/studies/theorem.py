@@ -39,6 +39,7 @@ __all__ = [
     "population_limits",
     "population_summary",
     "report",
+    "reset_population",
     "rounds_summary",
     "several_rounds",
     "variants",
@@ -227,12 +228,32 @@ def coverage_summary(table):
 
 def several_rounds(base: Config, *, rounds: int, T, lams, seeds):
     """Return the tidy table by round (``mtrl.tidy(..., rounds=True)``) of ``rounds`` rounds of
-    ``base`` at every ``T``, weight decay ``lam`` of ``lams`` and seed; and the tidy table of one
-    round with ``rounds`` times ``base``'s ``n1`` and ``n2`` (the same samples in all) at every
-    ``T`` and seed."""
+    ``base`` at every ``T``, weight decay ``lam`` of ``lams`` and seed, and of ``rounds`` rounds
+    with ``reset_heads`` at ``base``'s ``lam`` (column ``population``: the coverage of the
+    population limit of those, :func:`reset_population`; ``nan`` in the other rows); and the
+    tidy table of one round with ``rounds`` times ``base``'s ``n1`` and ``n2`` (the same samples
+    in all) at every ``T`` and seed."""
     several = sweep(base.replace(rounds=rounds), T=T, lam=list(lams), seed=seeds)
+    reset = sweep(base.replace(rounds=rounds, reset_heads=True), T=T, seed=seeds)
     matched = sweep(base.replace(n1=rounds * base.n1, n2=rounds * base.n2), T=T, seed=seeds)
-    return tidy(several, rounds=True), tidy(matched)
+    table = tidy(several + reset, rounds=True)
+    population = pd.concat([reset_population(x) for x in reset])
+    table = table.merge(population, on=["T", "seed", "k", "reset_heads"], how="left")
+    return table, tidy(matched)
+
+
+def reset_population(result) -> pd.DataFrame:
+    """Return the coverage of ``W_0 M Sigma_T^k`` for ``k = 0, ..., rounds`` (columns ``T``,
+    ``seed``, ``k``, ``reset_heads`` and ``population``), with ``Sigma_T`` the second moment
+    of ``result``'s task directions: the population limit of ``k`` rounds with ``reset_heads``
+    (``prop-reset-rounds``)."""
+    c, directions = result.config, result.tasks[:, 0, :]
+    sigma = directions.T @ directions / len(directions)
+    rows = []
+    for k in range(c.rounds + 1):
+        s = torch.linalg.svdvals(result.W_0 @ result.M @ torch.linalg.matrix_power(sigma, k))
+        rows.append((c.T, c.seed, k, True, (s[-1] / s[0]).item()))
+    return pd.DataFrame(rows, columns=["T", "seed", "k", "reset_heads", "population"])
 
 
 def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
@@ -240,10 +261,14 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     :func:`several_rounds` tables at ``T_few`` (``where = "few"``) and ``T_many`` (``"max"``),
     a row per ``(where, key)`` with the columns ``T`` and ``label``: ``one`` (after one round,
     ``lam = 1``), ``full`` (after the last round, ``lam = 1``), ``half`` (after the last round,
-    ``lam = 1/2``) and ``matched`` (one round with the samples of all rounds); and the glue
-    ``rounds_{where}_{key}_{metric}``, then ``T_few_txt`` and ``T_many_txt``."""
+    ``lam = 1/2``), ``reset`` (after the last round with ``reset_heads``; its ``population``
+    the mean coverage of the population limit) and ``matched`` (one round with the samples of
+    all rounds); and the glue ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population``,
+    then ``T_few_txt`` and ``T_many_txt``."""
     metrics = ["energy", "coverage", "distance"]
-    mean = by_round.groupby(["T", "lam", "k"])[metrics].mean()
+    carried, reset = by_round[~by_round.reset_heads], by_round[by_round.reset_heads]
+    mean = carried.groupby(["T", "lam", "k"])[metrics].mean()
+    reset_mean = reset.groupby(["T", "k"])[[*metrics, "population"]].mean()
     budget = matched.groupby("T")[metrics].mean()
     last = int(by_round.k.max())
     rows = []
@@ -252,12 +277,16 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
             "one": (mean.loc[t, 1.0, 1], "1 round"),
             "full": (mean.loc[t, 1.0, last], f"{last} rounds, eta_w lam = 1"),
             "half": (mean.loc[t, 0.5, last], f"{last} rounds, eta_w lam = 1/2"),
+            "reset": (reset_mean.loc[t, last], f"{last} rounds, heads reset"),
             "matched": (budget.loc[t], f"1 round, {last}x samples"),
         }
         rows += [{"where": where, "key": key, "T": t, "label": label, **row[metrics]}
                  for key, (row, label) in cases.items()]  # fmt: skip
+        rows[-2]["population"] = reset_mean.loc[t, last].population
     rows = pd.DataFrame(rows).set_index(["where", "key"])
     glue = {f"rounds_{where}_{key}_{metric}": row[metric]
             for (where, key), row in rows.iterrows() for metric in metrics}  # fmt: skip
+    glue.update({f"rounds_{where}_population": rows.loc[(where, "reset"), "population"]
+                 for where in ("few", "max")})  # fmt: skip
     glue.update(T_few_txt=str(T_few), T_many_txt=str(T_many))
     return rows, glue
