@@ -180,11 +180,13 @@ def test_the_logistic_weights_of_huge_margins_are_zero_not_subnormal():
 
 
 def test_reset_heads_makes_every_round_one_round_from_the_initial_heads(gen):
-    """With reset_heads, round k is alternating_round on round k's batches from (W_{k-1}, A_0);
+    """With reset_heads, round k is alternating_round on round k's batches from (W_{k-1}, A_0),
+    with nonzero initial heads A_0 (so that "initial" is not "zero") and more tasks than a chunk;
     without it, round 2 starts from round 1's heads and ends elsewhere."""
-    tasks, net = problem(gen)
+    tasks, net = problem(gen, T=40)
+    net = net.replace(A=torch.randn(net.A.shape, generator=gen, dtype=net.A.dtype))
     kw = dict(loss="logistic", algorithm="heads_first", **STEPS)
-    out = mtrl.pretrain(net, tasks, n1=n1, n2=n2, rounds=2, reset_heads=True,
+    out = mtrl.pretrain(net, tasks, n1=n1, n2=n2, rounds=2, reset_heads=True, chunk_tasks=16,
                         generator=torch.Generator(), **kw)  # fmt: skip
     seed, step = mtrl.seeds.draw_seed(torch.Generator()), net
     for k in range(2):

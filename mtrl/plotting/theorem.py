@@ -118,7 +118,8 @@ def coverage(table):
 def rounds(by_round, matched):
     """Plot energy fraction, coverage and subspace distance after each round ``k`` (mean over
     seeds, band over their range), one line per ``T`` and ``eta_w lam`` and per ``T`` with the
-    heads reset every round (with, dotted, the coverage of its population limit); and, at the
+    heads reset every round (with, dotted, the coverage of the population limit of the runs
+    with ``eta_w lam = 1``, the column ``population``); and, at the
     last round, one round with as many samples in all (stars, same colour for the same ``T``).
 
     ``by_round`` is ``mtrl.tidy(results, rounds=True)``; ``matched`` a tidy table of the
@@ -145,14 +146,11 @@ def rounds(by_round, matched):
             star = {"marker": "*", "ms": 12, "mec": "k", "ls": "none"}
             ax.plot([last], [row[metric]], color=color, **star,
                     label=f"$T$ = {t}: 1 round, {last}x samples")  # fmt: skip
-        if metric == "coverage":  # the population limit of the runs with heads reset
-            limit = data[data.reset_heads].groupby(["T", "k"]).population.mean()
-            for t, line in limit.groupby(level="T"):
-                color = palette[next(run for run in runs if run.startswith(f"$T$ = {t},")
-                                     and run.endswith("reset"))]  # fmt: skip
-                name = rf"$T$ = {t}, heads reset: population $W_0 M \Sigma_T^k$"
-                ax.plot(line.index.get_level_values("k"), line.values, color=color, ls=":",
-                        label=name)  # fmt: skip
+        if metric == "coverage":  # the population limits where eta_w lam = 1 (dotted)
+            limit = data.dropna(subset=["population"]).groupby(["run", "k"]).population.mean()
+            for run, line in limit.groupby(level="run"):
+                ax.plot(line.index.get_level_values("k"), line.values, color=palette[run], ls=":",
+                        label=f"{run}: population limit")  # fmt: skip
         ax.set(xlabel="round $k$", ylabel=label)
     handles, names = axes[0].get_legend_handles_labels()
     for handle, name in zip(*axes[1].get_legend_handles_labels(), strict=True):

@@ -11,6 +11,8 @@ and a dict of the numbers that its prose quotes (for :meth:`mtrl.book.Chapter.pu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import torch
@@ -39,7 +41,7 @@ __all__ = [
     "population_limits",
     "population_summary",
     "report",
-    "reset_population",
+    "rounds_population",
     "rounds_summary",
     "several_rounds",
     "variants",
@@ -229,31 +231,40 @@ def coverage_summary(table):
 def several_rounds(base: Config, *, rounds: int, T, lams, seeds):
     """Return the tidy table by round (``mtrl.tidy(..., rounds=True)``) of ``rounds`` rounds of
     ``base`` at every ``T``, weight decay ``lam`` of ``lams`` and seed, and of ``rounds`` rounds
-    with ``reset_heads`` at ``base``'s ``lam`` (column ``population``: the coverage of the
-    population limit of those, :func:`reset_population`; ``nan`` in the other rows); and the
-    tidy table of one round with ``rounds`` times ``base``'s ``n1`` and ``n2`` (the same samples
-    in all) at every ``T`` and seed."""
+    with ``reset_heads`` at ``base``'s ``lam``, with the column ``population``
+    (:func:`rounds_population`; ``nan`` where ``eta_w lam != 1``); and the tidy table of one
+    round with ``rounds`` times ``base``'s ``n1`` and ``n2`` (the same samples in all) at every
+    ``T`` and seed."""
     several = sweep(base.replace(rounds=rounds), T=T, lam=list(lams), seed=seeds)
     reset = sweep(base.replace(rounds=rounds, reset_heads=True), T=T, seed=seeds)
     matched = sweep(base.replace(n1=rounds * base.n1, n2=rounds * base.n2), T=T, seed=seeds)
-    table = tidy(several + reset, rounds=True)
-    population = pd.concat([reset_population(x) for x in reset])
-    table = table.merge(population, on=["T", "seed", "k", "reset_heads"], how="left")
-    return table, tidy(matched)
+    runs = several + reset
+    population = pd.concat(
+        [rounds_population(x) for x in runs if x.config.eta_w * x.config.lam == 1]
+    )
+    keys = ["T", "seed", "k", "lam", "reset_heads"]
+    return tidy(runs, rounds=True).merge(population, on=keys, how="left"), tidy(matched)
 
 
-def reset_population(result) -> pd.DataFrame:
-    """Return the coverage of ``W_0 M Sigma_T^k`` for ``k = 0, ..., rounds`` (columns ``T``,
-    ``seed``, ``k``, ``reset_heads`` and ``population``), with ``Sigma_T`` the second moment
-    of ``result``'s task directions: the population limit of ``k`` rounds with ``reset_heads``
-    (``prop-reset-rounds``)."""
+def rounds_population(result) -> pd.DataFrame:
+    """Return the coverage of the population limit of ``result``'s rounds (``prop-rounds``,
+    ``eta_w lam = 1``) after ``k = 0, ..., rounds`` rounds: of ``W_0 M Sigma_T^k`` with
+    ``reset_heads``, else of ``W_0 M Sigma_T (I + c Sigma_T)^(k - 1)``, ``c = eta_a eta_w /
+    2 pi``, with ``Sigma_T`` the second moment of the task directions. Columns ``T``, ``seed``,
+    ``k``, ``lam``, ``reset_heads`` and ``population``."""
     c, directions = result.config, result.tasks[:, 0, :]
     sigma = directions.T @ directions / len(directions)
-    rows = []
+    step = (
+        sigma
+        if c.reset_heads
+        else torch.eye(len(sigma)) + c.eta_a * c.eta_w / (2 * math.pi) * sigma
+    )
+    rows, B = [], result.W_0 @ result.M
     for k in range(c.rounds + 1):
-        s = torch.linalg.svdvals(result.W_0 @ result.M @ torch.linalg.matrix_power(sigma, k))
-        rows.append((c.T, c.seed, k, True, (s[-1] / s[0]).item()))
-    return pd.DataFrame(rows, columns=["T", "seed", "k", "reset_heads", "population"])
+        s = torch.linalg.svdvals(B)
+        rows.append((c.T, c.seed, k, c.lam, c.reset_heads, (s[-1] / s[0]).item()))
+        B = B @ (sigma if k == 0 else step)
+    return pd.DataFrame(rows, columns=["T", "seed", "k", "lam", "reset_heads", "population"])
 
 
 def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
@@ -261,14 +272,17 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     :func:`several_rounds` tables at ``T_few`` (``where = "few"``) and ``T_many`` (``"max"``),
     a row per ``(where, key)`` with the columns ``T`` and ``label``: ``one`` (after one round,
     ``lam = 1``), ``full`` (after the last round, ``lam = 1``), ``half`` (after the last round,
-    ``lam = 1/2``), ``reset`` (after the last round with ``reset_heads``; its ``population``
-    the mean coverage of the population limit) and ``matched`` (one round with the samples of
-    all rounds); and the glue ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population``,
+    ``lam = 1/2``), ``reset`` (after the last round with ``reset_heads``) and ``matched`` (one
+    round with the samples of all rounds), with ``population``, the mean coverage of the
+    population limit, in the rows ``full`` and ``reset``; and the glue
+    ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population`` (reset) and
+    ``rounds_{where}_full_population``,
     then ``T_few_txt`` and ``T_many_txt``."""
     metrics = ["energy", "coverage", "distance"]
     carried, reset = by_round[~by_round.reset_heads], by_round[by_round.reset_heads]
     mean = carried.groupby(["T", "lam", "k"])[metrics].mean()
     reset_mean = reset.groupby(["T", "k"])[[*metrics, "population"]].mean()
+    carried_population = carried[carried.lam == 1.0].groupby(["T", "k"]).population.mean()
     budget = matched.groupby("T")[metrics].mean()
     last = int(by_round.k.max())
     rows = []
@@ -282,11 +296,13 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
         }
         rows += [{"where": where, "key": key, "T": t, "label": label, **row[metrics]}
                  for key, (row, label) in cases.items()]  # fmt: skip
+        rows[-4]["population"] = carried_population.loc[t, last]
         rows[-2]["population"] = reset_mean.loc[t, last].population
     rows = pd.DataFrame(rows).set_index(["where", "key"])
     glue = {f"rounds_{where}_{key}_{metric}": row[metric]
             for (where, key), row in rows.iterrows() for metric in metrics}  # fmt: skip
-    glue.update({f"rounds_{where}_population": rows.loc[(where, "reset"), "population"]
-                 for where in ("few", "max")})  # fmt: skip
+    for where in ("few", "max"):
+        glue[f"rounds_{where}_population"] = rows.loc[(where, "reset"), "population"]
+        glue[f"rounds_{where}_full_population"] = rows.loc[(where, "full"), "population"]
     glue.update(T_few_txt=str(T_few), T_many_txt=str(T_many))
     return rows, glue
