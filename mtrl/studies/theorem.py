@@ -259,10 +259,9 @@ def rounds_population(result) -> pd.DataFrame:
         if c.reset_heads
         else torch.eye(len(sigma)) + c.eta_a * c.eta_w / (2 * math.pi) * sigma
     )
-    rows, B = [], result.W_0 @ result.M
-    for k in range(c.rounds + 1):
-        s = torch.linalg.svdvals(B)
-        rows.append((c.T, c.seed, k, c.lam, c.reset_heads, (s[-1] / s[0]).item()))
+    rows, B, M = [], result.W_0 @ result.M, result.M
+    for k in range(c.rounds + 1):  # the coverage of B M^T (mtrl.coverage: 0 when m < r)
+        rows.append((c.T, c.seed, k, c.lam, c.reset_heads, coverage(B @ M.T, M).item()))
         B = B @ (sigma if k == 0 else step)
     return pd.DataFrame(rows, columns=["T", "seed", "k", "lam", "reset_heads", "population"])
 
