@@ -19,13 +19,17 @@ def test_population_summary_fits_the_larger_half_of_the_grid():
 def test_rounds_summary_names_each_case_and_coincident_T():
     metrics = dict(energy=0.5, coverage=0.4, distance=0.3)
     by_round = pd.DataFrame(
-        [{"T": 10, "lam": lam, "k": k, "seed": s, **metrics}
-         for lam in (1.0, 0.5) for k in range(4) for s in (0, 1)]
+        [{"T": 10, "lam": lam, "reset_heads": reset, "k": k, "seed": s, **metrics,
+          "population": 0.2 if lam == 1.0 and reset else 0.35 if lam == 1.0 else float("nan")}
+         for lam, reset in ((1.0, False), (0.5, False), (1.0, True)) for k in range(4)
+         for s in (0, 1)]
     )  # fmt: skip
     matched = pd.DataFrame([{"T": 10, "seed": s, **metrics} for s in (0, 1)])
     rows, glue = study.rounds_summary(by_round, matched, T_few=10, T_many=10)
     assert list(rows.index) == [(w, k) for w in ("few", "max")
-                                for k in ("one", "full", "half", "matched")]  # fmt: skip
+                                for k in ("one", "full", "half", "reset", "matched")]  # fmt: skip
     assert rows.loc[("few", "full"), "label"] == "3 rounds, eta_w lam = 1"
-    assert len(glue) == 2 * 4 * 3 + 2 and glue["T_many_txt"] == "10"
+    assert rows.loc[("max", "reset"), "label"] == "3 rounds, heads reset"
+    assert len(glue) == 2 * 5 * 3 + 2 * 2 + 2 and glue["T_many_txt"] == "10"
+    assert glue["rounds_max_population"] == 0.2 and glue["rounds_max_full_population"] == 0.35
     assert glue["rounds_max_matched_distance"] == 0.3
