@@ -247,18 +247,15 @@ def several_rounds(base: Config, *, rounds: int, T, lams, seeds):
 
 
 def rounds_population(result) -> pd.DataFrame:
-    """Return the coverage of the population limit of ``result``'s rounds (``prop-rounds``,
+    """Return the coverage of the population limit of ``result``'s rounds (``prop-reset-rounds``,
     ``eta_w lam = 1``) after ``k = 0, ..., rounds`` rounds: of ``W_0 M Sigma_T^k`` with
     ``reset_heads``, else of ``W_0 M Sigma_T (I + c Sigma_T)^(k - 1)``, ``c = eta_a eta_w /
     2 pi``, with ``Sigma_T`` the second moment of the task directions. Columns ``T``, ``seed``,
     ``k``, ``lam``, ``reset_heads`` and ``population``."""
     c, directions = result.config, result.tasks[:, 0, :]
     sigma = directions.T @ directions / len(directions)
-    step = (
-        sigma
-        if c.reset_heads
-        else torch.eye(len(sigma)) + c.eta_a * c.eta_w / (2 * math.pi) * sigma
-    )
+    carried = torch.eye(len(sigma), dtype=sigma.dtype) + c.eta_a * c.eta_w / (2 * math.pi) * sigma
+    step = sigma if c.reset_heads else carried
     rows, B, M = [], result.W_0 @ result.M, result.M
     for k in range(c.rounds + 1):  # the coverage of B M^T (mtrl.coverage: 0 when m < r)
         rows.append((c.T, c.seed, k, c.lam, c.reset_heads, coverage(B @ M.T, M).item()))
