@@ -11,8 +11,6 @@ and a dict of the numbers that its prose quotes (for :meth:`mtrl.book.Chapter.pu
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import torch
@@ -248,18 +246,18 @@ def several_rounds(base: Config, *, rounds: int, T, lams, seeds):
 
 def rounds_population(result) -> pd.DataFrame:
     """Return the coverage of the population limit of ``result``'s rounds (``prop-reset-rounds``,
-    ``eta_w lam = 1``) after ``k = 0, ..., rounds`` rounds: of ``W_0 M Sigma_T^k`` with
-    ``reset_heads``, else of ``W_0 M Sigma_T (I + c Sigma_T)^(k - 1)``, ``c = eta_a eta_w /
-    2 pi``, with ``Sigma_T`` the second moment of the task directions. Columns ``T``, ``seed``,
-    ``k``, ``lam``, ``reset_heads`` and ``population``."""
-    c, directions = result.config, result.tasks[:, 0, :]
-    sigma = directions.T @ directions / len(directions)
-    carried = torch.eye(len(sigma), dtype=sigma.dtype) + c.eta_a * c.eta_w / (2 * math.pi) * sigma
-    step = sigma if c.reset_heads else carried
-    rows, B, M = [], result.W_0 @ result.M, result.M
-    for k in range(c.rounds + 1):  # the coverage of B M^T (mtrl.coverage: 0 when m < r)
-        rows.append((c.T, c.seed, k, c.lam, c.reset_heads, coverage(B @ M.T, M).item()))
-        B = B @ (sigma if k == 0 else step)
+    ``eta_w lam = 1``) after ``k = 0, ..., rounds`` rounds: the population round
+    (:func:`mtrl.population_W1`) applied to the last first layer with ``reset_heads``, and to
+    the sum of all the first layers so far (the heads carried) otherwise. Columns ``T``,
+    ``seed``, ``k``, ``lam``, ``reset_heads`` and ``population``."""
+    c, M = result.config, result.M
+    W = total = result.W_0  # the first layer after k rounds, and the sum of those so far
+    rows = []
+    for k in range(c.rounds + 1):
+        rows.append((c.T, c.seed, k, c.lam, c.reset_heads, coverage(W, M).item()))
+        W = population_W1(W if c.reset_heads else total, M, result.tasks, eta_a=c.eta_a,
+                          eta_w=c.eta_w)  # fmt: skip
+        total = total + W
     return pd.DataFrame(rows, columns=["T", "seed", "k", "lam", "reset_heads", "population"])
 
 
@@ -274,7 +272,7 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population`` (reset) and
     ``rounds_{where}_full_population``,
     then ``T_few_txt`` and ``T_many_txt``."""
-    metrics = ["energy", "coverage", "distance"]
+    metrics, nan = ["energy", "coverage", "distance"], float("nan")
     carried, reset = by_round[~by_round.reset_heads], by_round[by_round.reset_heads]
     mean = carried.groupby(["T", "lam", "k"])[metrics].mean()
     reset_mean = reset.groupby(["T", "k"])[[*metrics, "population"]].mean()
@@ -283,17 +281,18 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     last = int(by_round.k.max())
     rows = []
     for where, t in ("few", T_few), ("max", T_many):
-        cases = {
-            "one": (mean.loc[t, 1.0, 1], "1 round"),
-            "full": (mean.loc[t, 1.0, last], f"{last} rounds, eta_w lam = 1"),
-            "half": (mean.loc[t, 0.5, last], f"{last} rounds, eta_w lam = 1/2"),
-            "reset": (reset_mean.loc[t, last], f"{last} rounds, heads reset"),
-            "matched": (budget.loc[t], f"1 round, {last}x samples"),
-        }
-        rows += [{"where": where, "key": key, "T": t, "label": label, **row[metrics]}
-                 for key, (row, label) in cases.items()]  # fmt: skip
-        rows[-4]["population"] = carried_population.loc[t, last]
-        rows[-2]["population"] = reset_mean.loc[t, last].population
+        cases = {  # key -> (means, label, mean coverage of the population limit)
+            "one": (mean.loc[t, 1.0, 1], "1 round", nan),
+            "full": (mean.loc[t, 1.0, last], f"{last} rounds, eta_w lam = 1",
+                     carried_population.loc[t, last]),
+            "half": (mean.loc[t, 0.5, last], f"{last} rounds, eta_w lam = 1/2", nan),
+            "reset": (reset_mean.loc[t, last], f"{last} rounds, heads reset",
+                      reset_mean.loc[t, last].population),
+            "matched": (budget.loc[t], f"1 round, {last}x samples", nan),
+        }  # fmt: skip
+        rows += [{"where": where, "key": key, "T": t, "label": label, **row[metrics],
+                  "population": population}
+                 for key, (row, label, population) in cases.items()]  # fmt: skip
     rows = pd.DataFrame(rows).set_index(["where", "key"])
     glue = {f"rounds_{where}_{key}_{metric}": row[metric]
             for (where, key), row in rows.iterrows() for metric in metrics}  # fmt: skip
