@@ -1,9 +1,13 @@
-"""The summaries of the Theorem chapter's studies, on small synthetic tables (no runs)."""
+"""The summaries of the Theorem chapter's studies, on small synthetic tables and one small run."""
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+import mtrl
 from mtrl.studies import theorem as study
 
 
@@ -33,3 +37,24 @@ def test_rounds_summary_names_each_case_and_coincident_T():
     assert len(glue) == 2 * 5 * 3 + 2 * 2 + 2 and glue["T_many_txt"] == "10"
     assert glue["rounds_max_population"] == 0.2 and glue["rounds_max_full_population"] == 0.35
     assert glue["rounds_max_matched_distance"] == 0.3
+    assert rows.loc[("few", "one"), "population"] == 0.35  # the one-round limit, to compare
+
+
+def test_rounds_population_scales_the_carried_rounds_by_the_label_noise():
+    """With flips p, every head and every gradient carry 1 - 2p, so c becomes c (1 - 2p)^2 in
+    the carried form of prop-reset-rounds (the reset form only changes scale)."""
+    config = mtrl.Config(d=8, r=2, m=6, T=3, n1=20, n2=20, loss="correlation", rounds=4, p=0.2,
+                         eta_a=2.0, eta_w=3.0, lam=1 / 3, seed=1)  # fmt: skip
+    result = mtrl.run(config, cache=None)
+    theta, M = result.tasks[:, 0, :], result.M
+    sigma = theta.T @ theta / len(theta)
+
+    def carried(c):
+        power = torch.linalg.matrix_power(torch.eye(2, dtype=sigma.dtype) + c * sigma, 3)
+        return mtrl.coverage(result.W_0 @ M @ sigma @ power @ M.T, M).item()
+
+    c = 2.0 * 3.0 / (2 * math.pi)
+    table = study.rounds_population(result)
+    assert list(table.k) == [0, 1, 2, 3, 4]
+    assert table.population.iloc[-1] == pytest.approx(carried(c * 0.6**2), rel=1e-4)
+    assert abs(carried(c * 0.6**2) - carried(c)) > 1e-3  # the factor matters here

@@ -248,14 +248,16 @@ def rounds_population(result) -> pd.DataFrame:
     """Return the coverage of the population limit of ``result``'s rounds (``prop-reset-rounds``,
     ``eta_w lam = 1``) after ``k = 0, ..., rounds`` rounds: the population round
     (:func:`mtrl.population_W1`) applied to the last first layer with ``reset_heads``, and to
-    the sum of all the first layers so far (the heads carried) otherwise. Columns ``T``,
+    the sum of all the first layers so far (the heads carried) otherwise; label noise ``p``
+    multiplies ``c`` by ``(1 - 2p)^2``. Columns ``T``,
     ``seed``, ``k``, ``lam``, ``reset_heads`` and ``population``."""
     c, M = result.config, result.M
     W = total = result.W_0  # the first layer after k rounds, and the sum of those so far
+    eta_a = c.eta_a * (1 - 2 * c.p) ** 2  # label flips scale every head and gradient by 1 - 2p
     rows = []
     for k in range(c.rounds + 1):
         rows.append((c.T, c.seed, k, c.lam, c.reset_heads, coverage(W, M).item()))
-        W = population_W1(W if c.reset_heads else total, M, result.tasks, eta_a=c.eta_a,
+        W = population_W1(W if c.reset_heads else total, M, result.tasks, eta_a=eta_a,
                           eta_w=c.eta_w)  # fmt: skip
         total = total + W
     return pd.DataFrame(rows, columns=["T", "seed", "k", "lam", "reset_heads", "population"])
@@ -268,7 +270,7 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     ``lam = 1``), ``full`` (after the last round, ``lam = 1``), ``half`` (after the last round,
     ``lam = 1/2``), ``reset`` (after the last round with ``reset_heads``) and ``matched`` (one
     round with the samples of all rounds), with ``population``, the mean coverage of the
-    population limit, in the rows ``full`` and ``reset``; and the glue
+    population limit, in the rows ``one``, ``full`` and ``reset``; and the glue
     ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population`` (reset) and
     ``rounds_{where}_full_population``,
     then ``T_few_txt`` and ``T_many_txt``."""
@@ -282,7 +284,7 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     rows = []
     for where, t in ("few", T_few), ("max", T_many):
         cases = {  # key -> (means, label, mean coverage of the population limit)
-            "one": (mean.loc[t, 1.0, 1], "1 round", nan),
+            "one": (mean.loc[t, 1.0, 1], "1 round", carried_population.loc[t, 1]),
             "full": (mean.loc[t, 1.0, last], f"{last} rounds, eta_w lam = 1",
                      carried_population.loc[t, last]),
             "half": (mean.loc[t, 0.5, last], f"{last} rounds, eta_w lam = 1/2", nan),
