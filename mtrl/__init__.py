@@ -105,7 +105,7 @@ from .pretrain import (
     pretrain,
     representation_gradient,
 )
-from .resources import process_pool
+from .resources import default_executor, process_pool, use_executor
 from .seeds import stream
 from .tasks import (
     FAMILIES,
@@ -158,6 +158,7 @@ __all__ = [
     "connect_the_dots",
     "copy_coefficient",
     "coverage",
+    "default_executor",
     "downstream_accuracy",
     "draw_problem",
     "draw_subspace",
@@ -209,4 +210,5 @@ __all__ = [
     "sweep",
     "tidy",
     "transfer_accuracy",
+    "use_executor",
 ]

@@ -24,7 +24,7 @@ from .errors import ParameterError, check_choice, check_float, check_int, check_
 from .losses import LOSSES
 from .network import Network, init_network
 from .pretrain import ALGORITHMS, check_steps, pretrain
-from .resources import check_memory
+from .resources import check_memory, default_executor
 from .seeds import stream
 from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
 from .training_log import PretrainResult, without_training
@@ -240,11 +240,9 @@ def sweep(
     """Run ``base`` at every point of the Cartesian ``grid`` (field name -> list of values).
 
     Results come back in ``itertools.product`` order of the grid. All configs are built (and so
-    validated) before anything runs. With an ``executor`` (any ``concurrent.futures.Executor``,
-    or an object with the same ``submit``/``result``, see the Reproduce page) the points run
-    there; otherwise one after another in this process, where each point's GEMMs already use
-    every core. ``progress`` shows a progress bar (``tqdm``, a widget in notebooks); by default
-    only when ``$MTRL_PROGRESS`` is ``1``, so that executed chapters store no progress output.
+    validated) before anything runs. The points run as :func:`run_all` runs them. ``progress``
+    shows a progress bar (``tqdm``, a widget in notebooks); by default only when
+    ``$MTRL_PROGRESS`` is ``1``, so that executed chapters store no progress output.
     """
     names = list(grid)
     values = [list(grid[n]) for n in names]
@@ -262,9 +260,10 @@ def run_all(
     cache: ResultCache | str | None = "default",
     progress: bool | None = None,
 ) -> list[Result]:
-    """Return :func:`run` of every config of ``configs``, in their order: on ``executor`` if
-    given (as for :func:`sweep`, which calls it), else one after another in this process.
-    Every config is checked against this machine's memory before anything runs."""
+    """Return :func:`run` of every config of ``configs``, in their order, each first checked
+    against this machine's memory: on ``executor`` (a ``concurrent.futures.Executor`` or an object
+    with its ``submit``, see the Reproduce page), else on the default of :func:`mtrl.use_executor`,
+    else one after another here, where each run's GEMMs already use every core."""
     configs = list(configs)
     for config in configs:  # refuse a point this machine cannot hold, before any run
         if not isinstance(config, Config):
@@ -278,6 +277,7 @@ def run_all(
         bar = functools.partial(tqdm, total=len(configs), desc="sweep", unit="run")
     else:
         bar = iter
+    executor = default_executor() if executor is None else executor
     if executor is None:
         return [run(c, cache=cache) for c in bar(configs)]
     futures = [executor.submit(run, c, cache=cache) for c in configs]

@@ -2,14 +2,15 @@
 
 :func:`memory_estimate` counts the arrays that :func:`mtrl.run` allocates for a ``Config``;
 :func:`check_memory` refuses a config that needs more than the machine has available, before
-anything is allocated. :func:`process_pool` shares the cores among the workers of a sweep.
+anything is allocated. :func:`process_pool` shares the cores among the workers of a sweep, and
+:func:`use_executor` makes a pool the default of every sweep (the chapters use one).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 import torch
@@ -20,7 +21,9 @@ from .pretrain import memory_needed
 if TYPE_CHECKING:
     from .experiments import Config
 
-__all__ = ["check_memory", "memory_estimate", "process_pool"]
+__all__ = ["check_memory", "default_executor", "memory_estimate", "process_pool", "use_executor"]
+
+_default_executor: Executor | None = None  # set by use_executor
 
 
 def memory_estimate(config: Config) -> int:
@@ -80,3 +83,22 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
         initializer=torch.set_num_threads,
         initargs=(max(1, cores // workers),),
     )
+
+
+def use_executor(executor: Executor | None) -> Executor | None:
+    """Make ``executor`` (e.g. :func:`process_pool`) where :func:`mtrl.run_all`, and so
+    :func:`mtrl.sweep` and every study built on them, run their points when they are given no
+    executor; ``None`` runs them in this process again. Return the previous default."""
+    global _default_executor
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ParameterError(
+            f"executor must be a concurrent.futures.Executor (with submit) or None, "
+            f"got {executor!r}"
+        )
+    previous, _default_executor = _default_executor, executor
+    return previous
+
+
+def default_executor() -> Executor | None:
+    """Return the executor that :func:`use_executor` set, or ``None`` (run in this process)."""
+    return _default_executor

@@ -137,6 +137,30 @@ def test_run_all_keeps_the_order_of_its_configs_and_refuses_other_objects():
         mtrl.run_all([SMALL, {"T": 3}])
 
 
+def test_use_executor_makes_an_executor_the_default_of_every_sweep():
+    class Recording(ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args, **kwargs):
+            Recording.submitted += 1
+            return super().submit(*args, **kwargs)
+
+    configs = [SMALL.replace(T=20, seed=1), SMALL.replace(T=10)]
+    with Recording(2) as pool:
+        assert mtrl.use_executor(pool) is None
+        try:
+            results = mtrl.run_all(configs, cache=None)
+            mtrl.sweep(SMALL, T=[3], cache=None)
+        finally:
+            assert mtrl.use_executor(None) is pool and mtrl.default_executor() is None
+    assert Recording.submitted == 3  # both calls ran on the default, in the order of configs
+    assert all(same(x, mtrl.run(c)) for x, c in zip(results, configs, strict=True))
+    mtrl.run_all(configs[:1], cache=None)  # and in this process again
+    assert Recording.submitted == 3
+    with pytest.raises(mtrl.ParameterError, match=r"executor must be a concurrent\.futures"):
+        mtrl.use_executor(2)
+
+
 def test_sweep_in_a_process_pool_agrees_with_serial():
     grid = dict(T=[10, 20], seed=[0, 1])
     serial = mtrl.sweep(SMALL, cache=None, **grid)

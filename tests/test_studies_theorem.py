@@ -34,10 +34,10 @@ def test_rounds_summary_names_each_case_and_coincident_T():
                                 for k in ("one", "full", "half", "reset", "matched")]  # fmt: skip
     assert rows.loc[("few", "full"), "label"] == "3 rounds, eta_w lam = 1"
     assert rows.loc[("max", "reset"), "label"] == "3 rounds, heads reset"
-    assert len(glue) == 2 * 5 * 3 + 2 * 2 + 2 and glue["T_many_txt"] == "10"
+    assert len(glue) == 2 * 5 * 3 + 2 * 3 + 2 and glue["T_many_txt"] == "10"
     assert glue["rounds_max_population"] == 0.2 and glue["rounds_max_full_population"] == 0.35
     assert glue["rounds_max_matched_distance"] == 0.3
-    assert rows.loc[("few", "one"), "population"] == 0.35  # the one-round limit, to compare
+    assert glue["rounds_few_one_population"] == 0.35  # the one-round limit, to compare
 
 
 def test_rounds_population_scales_the_carried_rounds_by_the_label_noise():

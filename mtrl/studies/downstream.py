@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments import Config, Result, run
+from ..experiments import Config, Result, run_all
 from ..transfer import needed_width, transfer_table
 from ..transfer import width_table as ridge_width_table
 
@@ -77,7 +77,8 @@ class Representations:
     """The chapter's pretrained first layers and the accuracies of their probes.
 
     ``configs`` maps ``(representation, d, seed)`` to the config of its pretraining
-    (:func:`pretraining`); each is run (:func:`mtrl.run`) when first needed and kept. ``probe``
+    (:func:`pretraining`); all are run (:func:`mtrl.run_all`, so on the default executor if one
+    is set) when the first is needed, and kept. ``probe``
     holds the settings of every logistic probe (``n_test``, ``num_tasks``, ``reg`` of
     :func:`mtrl.transfer.transfer_accuracy`); an evaluation already made is not made again.
     """
@@ -89,8 +90,8 @@ class Representations:
 
     def result(self, name: str, d: int, seed: int) -> Result:
         """Return the :class:`mtrl.Result` of the pretraining of ``(name, d, seed)``."""
-        if (name, d, seed) not in self._results:
-            self._results[name, d, seed] = run(self.configs[name, d, seed])
+        if not self._results:
+            self._results = dict(zip(self.configs, run_all(self.configs.values()), strict=True))
         return self._results[name, d, seed]
 
     def table(self, curves: dict, points):
@@ -165,10 +166,11 @@ def width_table(reps: Representations, widths, *, dims, n_down: int, reg: float)
     multi-task pretraining (``T ∝ d``, up to its width ``m``) and random features of the
     largest width of ``widths``."""
     changes = {"multi-task": {}, "random features": {"m": max(widths)}}
-    wide = {  # one network per representation, d and seed; its first w neurons for each width w
-        (name, d, s): run(reps.configs[name, d, s].replace(**change))
+    configs = {  # one network per representation, d and seed; its first w neurons for each width
+        (name, d, s): reps.configs[name, d, s].replace(**change)
         for name, change in changes.items() for d in dims for s in reps.seeds
     }  # fmt: skip
+    wide = dict(zip(configs, run_all(configs.values()), strict=True))
     return ridge_width_table(wide, widths, **{**reps.probe, "n_down": n_down, "reg": reg})
 
 

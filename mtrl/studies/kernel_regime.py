@@ -27,6 +27,7 @@ from ..interpolation import (
     representational_cost,
 )
 from ..kernel_regime import init_relu_networks, kernel_solution, sup_spread
+from ..resources import default_executor
 from ..seeds import stream
 
 __all__ = [
@@ -200,7 +201,9 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, see
 
 def _fit_all(X, problems: dict, *, lam: float, tol: float, executor=None) -> dict:
     """Return :func:`mtrl.fit_multitask` of each ``(Y, network)`` of ``problems``, by key: on
-    ``executor`` if given (its ``submit``/``result``), else one after another."""
+    ``executor`` if given (its ``submit``/``result``), else on :func:`mtrl.default_executor`
+    if one is set, else one after another."""
+    executor = default_executor() if executor is None else executor
     if executor is None:
         return {key: fit_multitask(X, Y, lam, net, tol=tol) for key, (Y, net) in problems.items()}
     futures = {key: executor.submit(fit_multitask, X, Y, lam, net, tol=tol)

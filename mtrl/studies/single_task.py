@@ -3,7 +3,7 @@ many at the same total sample budget, after one round."""
 
 from __future__ import annotations
 
-from ..experiments import Config, run, sweep, tidy
+from ..experiments import Config, run_all, tidy
 from ..population import linear_coefficient
 from ..seeds import stream
 
@@ -26,14 +26,15 @@ def settings(base: Config, T: int) -> dict:
 def budget_runs(settings: dict, budgets, seeds) -> dict:
     """Return name -> the runs of each setting at every total budget ``N`` and seed, the ``k``
     tasks of a setting sharing ``N``: ``n1 = n2 = N // k``."""
-    return {name: [run(c.replace(n1=N // k, n2=N // k, seed=s)) for N in budgets for s in seeds]
-            for name, (c, k) in settings.items()}  # fmt: skip
+    configs = {name: [c.replace(n1=N // k, n2=N // k, seed=s) for N in budgets for s in seeds]
+               for name, (c, k) in settings.items()}  # fmt: skip
+    runs = iter(run_all(c for group in configs.values() for c in group))  # on one executor
+    return {name: [next(runs) for _ in group] for name, group in configs.items()}
 
 
 def draw_runs(settings: dict, budget: int, seeds) -> dict:
     """Return name -> the runs of each setting at the total ``budget``, one per seed (a draw)."""
-    return {name: sweep(c.replace(n1=budget // k, n2=budget // k), seed=list(seeds))
-            for name, (c, k) in settings.items()}  # fmt: skip
+    return budget_runs(settings, [budget], seeds)
 
 
 def tabulate(runs: dict, *, seed: int):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..experiments import Config, Result, run, sweep, tidy
+from ..experiments import Config, Result, run_all, sweep, tidy
 from ..metrics import coverage
 from ..population import (
     copy_coefficient,
@@ -57,7 +57,7 @@ def population_approach(population: Config, *, n, seeds):
     """Return the tidy table of one round of ``population`` with ``n1 = n2`` each value of
     ``n``, at every seed, with the column ``error``: the relative Frobenius distance between the
     simulated ``W_1`` and its population limit (:func:`population_limits`)."""
-    runs = [run(population.replace(n1=k, n2=k, seed=s)) for k in n for s in seeds]
+    runs = run_all(population.replace(n1=k, n2=k, seed=s) for k in n for s in seeds)
     table = tidy(runs)
     limits = zip(runs, population_limits(runs), strict=True)
     table["error"] = [((x.W - W).norm() / W.norm()).item() for x, W in limits]
@@ -105,7 +105,7 @@ def one_round(configs, *, T, seeds):
     """Return the runs of every config of ``configs`` at every ``T`` and seed (in this order)
     and their tidy table with the columns ``rho`` (:func:`mtrl.rho`, with the label noise ``p``)
     and ``heuristic`` (:func:`mtrl.heuristic_leakage` of it)."""
-    runs = [run(c.replace(T=t, seed=s)) for c in configs for t in T for s in seeds]
+    runs = run_all(c.replace(T=t, seed=s) for c in configs for t in T for s in seeds)
     table = tidy(runs)
     odds = [rho(d=x.d, r=x.r, T=x.T, n1=x.n1, n2=x.n2, p=x.p) for x in table.itertuples()]
     return runs, table.assign(rho=odds, heuristic=heuristic_leakage(np.array(odds)))
@@ -271,8 +271,8 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     ``lam = 1/2``), ``reset`` (after the last round with ``reset_heads``) and ``matched`` (one
     round with the samples of all rounds), with ``population``, the mean coverage of the
     population limit, in the rows ``one``, ``full`` and ``reset``; and the glue
-    ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population`` (reset) and
-    ``rounds_{where}_full_population``,
+    ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population`` (reset),
+    ``rounds_{where}_one_population`` and ``rounds_{where}_full_population``,
     then ``T_few_txt`` and ``T_many_txt``."""
     metrics, nan = ["energy", "coverage", "distance"], float("nan")
     carried, reset = by_round[~by_round.reset_heads], by_round[by_round.reset_heads]
@@ -300,6 +300,7 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
             for (where, key), row in rows.iterrows() for metric in metrics}  # fmt: skip
     for where in ("few", "max"):
         glue[f"rounds_{where}_population"] = rows.loc[(where, "reset"), "population"]
-        glue[f"rounds_{where}_full_population"] = rows.loc[(where, "full"), "population"]
+        for key in ("one", "full"):
+            glue[f"rounds_{where}_{key}_population"] = rows.loc[(where, key), "population"]
     glue.update(T_few_txt=str(T_few), T_many_txt=str(T_many))
     return rows, glue
