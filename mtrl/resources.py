@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -80,9 +81,16 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),  # fork and torch threads do not mix
-        initializer=torch.set_num_threads,
+        initializer=_start_worker,
         initargs=(max(1, cores // workers),),
     )
+
+
+def _start_worker(threads: int) -> None:
+    """Give a pool worker its torch threads; leave Ctrl-C (and the interrupt that a Jupyter
+    kernel receives when it shuts down) to the parent, which stops the pool."""
+    torch.set_num_threads(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def use_executor(executor: Executor | None) -> Executor | None:

@@ -2,6 +2,8 @@
 
 import dataclasses
 import math
+import os
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -159,6 +161,13 @@ def test_use_executor_makes_an_executor_the_default_of_every_sweep():
     assert Recording.submitted == 3
     with pytest.raises(mtrl.ParameterError, match=r"executor must be a concurrent\.futures"):
         mtrl.use_executor(2)
+
+
+def test_process_pool_workers_share_the_cores_and_leave_interrupts_to_the_parent():
+    with mtrl.process_pool(1) as pool:
+        threads = pool.submit(torch.get_num_threads).result()
+        handler = pool.submit(signal.getsignal, signal.SIGINT).result()
+    assert threads == (os.cpu_count() or 1) and handler == signal.SIG_IGN
 
 
 def test_sweep_in_a_process_pool_agrees_with_serial():

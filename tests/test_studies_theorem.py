@@ -34,8 +34,11 @@ def test_rounds_summary_names_each_case_and_coincident_T():
                                 for k in ("one", "full", "half", "reset", "matched")]  # fmt: skip
     assert rows.loc[("few", "full"), "label"] == "3 rounds, eta_w lam = 1"
     assert rows.loc[("max", "reset"), "label"] == "3 rounds, heads reset"
-    assert len(glue) == 2 * 5 * 3 + 2 * 3 + 2 and glue["T_many_txt"] == "10"
-    assert glue["rounds_max_population"] == 0.2 and glue["rounds_max_full_population"] == 0.35
+    assert len(glue) == 2 * 5 * 3 + 2 * 3 + 2 * 3 + 2 and glue["T_many_txt"] == "10"
+    assert glue["rounds_max_reset_population"] == 0.2 and glue["rounds_max_full_population"] == 0.35
+    assert glue["rounds_few_gap_reset"] == pytest.approx(math.log(2))  # coverage 0.4, limit 0.2
+    assert glue["rounds_few_gap_max"] == glue["rounds_few_gap_reset"]
+    assert glue["rounds_few_gap_first"] == pytest.approx(math.log(0.4 / 0.2))
     assert glue["rounds_max_matched_distance"] == 0.3
     assert glue["rounds_few_one_population"] == 0.35  # the one-round limit, to compare
 
@@ -58,3 +61,16 @@ def test_rounds_population_scales_the_carried_rounds_by_the_label_noise():
     assert list(table.k) == [0, 1, 2, 3, 4]
     assert table.population.iloc[-1] == pytest.approx(carried(c * 0.6**2), rel=1e-4)
     assert abs(carried(c * 0.6**2) - carried(c)) > 1e-3  # the factor matters here
+
+
+def test_rounds_log_gaps_measure_each_run_against_its_round_and_the_step_between_rounds():
+    by_round = pd.DataFrame(
+        [{"T": 5, "lam": 1.0, "reset_heads": True, "seed": 0, "k": k,
+          "population": 0.5**k, "coverage": 1.1 * 0.5**k} for k in range(4)]
+        + [{"T": 7, "lam": 1.0, "reset_heads": True, "seed": 0, "k": k,
+            "population": 1.0, "coverage": 2.0} for k in range(4)]
+    )  # fmt: skip
+    gap, half_step = study.rounds_log_gaps(by_round, T=5)
+    assert list(gap.columns) == [1, 2, 3] and list(gap.index) == [(True, 0)]
+    np.testing.assert_allclose(gap.values, math.log(1.1))
+    np.testing.assert_allclose(half_step.values, math.log(2) / 2)  # closer to k than to k - 1

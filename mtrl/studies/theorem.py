@@ -17,13 +17,7 @@ import torch
 
 from ..experiments import Config, Result, run_all, sweep, tidy
 from ..metrics import coverage
-from ..population import (
-    copy_coefficient,
-    expected_energy,
-    heuristic_leakage,
-    population_W1,
-    rho,
-)
+from ..population import copy_coefficient, expected_energy, heuristic_leakage, population_W1, rho
 from ..tasks import label_kernel
 from .reports import theorem as report
 
@@ -39,6 +33,7 @@ __all__ = [
     "population_limits",
     "population_summary",
     "report",
+    "rounds_log_gaps",
     "rounds_population",
     "rounds_summary",
     "several_rounds",
@@ -167,10 +162,10 @@ def variants_summary(table):
     """Return a row per variant of the :func:`variants` table (by ``key``) at the largest ``T``:
     its ``label``, the mean ``leakage`` over the seeds, their ``low`` and ``high``, the
     ``heuristic`` (the same for every seed) and ``on_curve``, the mean leakage over the mean
-    heuristic; the glue ``variant_{key}``
-    (the mean leakage there); and the glue of the biases against the base: ``bias_low`` and
-    ``bias_high``, the range over ``T >= 100`` of the ratio of their mean leakages, and
-    ``bias_slope``, the slope of the biases' mean leakage over the last three ``T`` (log-log)."""
+    heuristic; the glue ``variant_{key}`` (the mean leakage there); and the glue of the biases
+    against the base: ``bias_low`` and ``bias_high``, the range over ``T >= 100`` of the ratio of
+    their mean leakages, and ``bias_slope``, the slope of the biases' mean leakage over the last
+    three ``T`` (log-log)."""
     at_max = table[table["T"] == table["T"].max()].groupby("key", sort=False)
     leakage = at_max.leakage
     rows = pd.DataFrame({"label": at_max.variant.first(), "leakage": leakage.mean(),
@@ -237,11 +232,9 @@ def several_rounds(base: Config, *, rounds: int, T, lams, seeds):
     reset = sweep(base.replace(rounds=rounds, reset_heads=True), T=T, seed=seeds)
     matched = sweep(base.replace(n1=rounds * base.n1, n2=rounds * base.n2), T=T, seed=seeds)
     runs = several + reset
-    population = pd.concat(
-        [rounds_population(x) for x in runs if x.config.eta_w * x.config.lam == 1]
-    )
+    population = [rounds_population(x) for x in runs if x.config.eta_w * x.config.lam == 1]
     keys = ["T", "seed", "k", "lam", "reset_heads"]
-    return tidy(runs, rounds=True).merge(population, on=keys, how="left"), tidy(matched)
+    return tidy(runs, rounds=True).merge(pd.concat(population), on=keys, how="left"), tidy(matched)
 
 
 def rounds_population(result) -> pd.DataFrame:
@@ -249,8 +242,8 @@ def rounds_population(result) -> pd.DataFrame:
     ``eta_w lam = 1``) after ``k = 0, ..., rounds`` rounds: the population round
     (:func:`mtrl.population_W1`) applied to the last first layer with ``reset_heads``, and to
     the sum of all the first layers so far (the heads carried) otherwise; label noise ``p``
-    multiplies ``c`` by ``(1 - 2p)^2``. Columns ``T``,
-    ``seed``, ``k``, ``lam``, ``reset_heads`` and ``population``."""
+    multiplies ``c`` by ``(1 - 2p)^2``. Columns ``T``, ``seed``, ``k``, ``lam``, ``reset_heads``
+    and ``population``."""
     c, M = result.config, result.M
     W = total = result.W_0  # the first layer after k rounds, and the sum of those so far
     eta_a = c.eta_a * (1 - 2 * c.p) ** 2  # label flips scale every head and gradient by 1 - 2p
@@ -263,6 +256,19 @@ def rounds_population(result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["T", "seed", "k", "lam", "reset_heads", "population"])
 
 
+def rounds_log_gaps(by_round, *, T: int):
+    """Return the gaps ``log coverage - log population`` of the rounds at ``T``, ``eta_w lam = 1``
+    (a row per ``(reset_heads, seed)``, a column per round ``k >= 1``) and the half-steps
+    ``|log population_k - log population_{k-1}| / 2``: a run whose gap is below the half-step
+    is closer to round ``k``'s population limit than to round ``k - 1``'s."""
+    runs = by_round[(by_round["T"] == T) & (by_round.lam == 1.0)]
+    wide = runs.pivot_table(index=["reset_heads", "seed"], columns="k",
+                            values=["coverage", "population"])  # fmt: skip
+    log_limit = np.log(wide.population)
+    half_step = log_limit.diff(axis=1).abs().drop(columns=0) / 2
+    return (np.log(wide.coverage) - log_limit).drop(columns=0), half_step
+
+
 def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     """Return the means over the seeds of energy, coverage and distance of the
     :func:`several_rounds` tables at ``T_few`` (``where = "few"``) and ``T_many`` (``"max"``),
@@ -271,18 +277,21 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
     ``lam = 1/2``), ``reset`` (after the last round with ``reset_heads``) and ``matched`` (one
     round with the samples of all rounds), with ``population``, the mean coverage of the
     population limit, in the rows ``one``, ``full`` and ``reset``; and the glue
-    ``rounds_{where}_{key}_{metric}``, ``rounds_{where}_population`` (reset),
-    ``rounds_{where}_one_population`` and ``rounds_{where}_full_population``,
+    ``rounds_{where}_{key}_{metric}`` (``population`` too, where there is one), the largest
+    absolute :func:`rounds_log_gaps` ``rounds_{where}_gap_max``, that after one round
+    ``rounds_{where}_gap_first`` and that of the reset runs ``rounds_{where}_gap_reset``,
     then ``T_few_txt`` and ``T_many_txt``."""
     metrics, nan = ["energy", "coverage", "distance"], float("nan")
     carried, reset = by_round[~by_round.reset_heads], by_round[by_round.reset_heads]
     mean = carried.groupby(["T", "lam", "k"])[metrics].mean()
     reset_mean = reset.groupby(["T", "k"])[[*metrics, "population"]].mean()
     carried_population = carried[carried.lam == 1.0].groupby(["T", "k"]).population.mean()
-    budget = matched.groupby("T")[metrics].mean()
-    last = int(by_round.k.max())
-    rows = []
+    budget, last = matched.groupby("T")[metrics].mean(), int(by_round.k.max())
+    rows, glue = [], {"T_few_txt": str(T_few), "T_many_txt": str(T_many)}
     for where, t in ("few", T_few), ("max", T_many):
+        gap = rounds_log_gaps(by_round, T=t)[0].abs()  # rows (reset_heads, seed), columns k
+        glue |= {f"rounds_{where}_gap_max": gap.values.max(), f"rounds_{where}_gap_first":
+                 gap[1].max(), f"rounds_{where}_gap_reset": gap.loc[True].values.max()}  # fmt: skip
         cases = {  # key -> (means, label, mean coverage of the population limit)
             "one": (mean.loc[t, 1.0, 1], "1 round", carried_population.loc[t, 1]),
             "full": (mean.loc[t, 1.0, last], f"{last} rounds, eta_w lam = 1",
@@ -296,11 +305,6 @@ def rounds_summary(by_round, matched, *, T_few: int, T_many: int):
                   "population": population}
                  for key, (row, label, population) in cases.items()]  # fmt: skip
     rows = pd.DataFrame(rows).set_index(["where", "key"])
-    glue = {f"rounds_{where}_{key}_{metric}": row[metric]
-            for (where, key), row in rows.iterrows() for metric in metrics}  # fmt: skip
-    for where in ("few", "max"):
-        glue[f"rounds_{where}_population"] = rows.loc[(where, "reset"), "population"]
-        for key in ("one", "full"):
-            glue[f"rounds_{where}_{key}_population"] = rows.loc[(where, key), "population"]
-    glue.update(T_few_txt=str(T_few), T_many_txt=str(T_many))
+    glue |= {f"rounds_{where}_{key}_{metric}": value for (where, key), row in rows.iterrows()
+             for metric, value in row[[*metrics, "population"]].dropna().items()}  # fmt: skip
     return rows, glue
