@@ -19,7 +19,7 @@ __all__ = ["budget", "curves", "final_distance", "noise_and_biases", "sanity", "
 
 _STEP = "training step $k$"
 _LABELS = {
-    "distance": r"subspace distance $\sin\theta_{\max}$",
+    "distance": "subspace distance",
     "energy": r"energy fraction $E(W_k)$",
     "coverage": r"coverage $\sigma_r/\sigma_1$",
     "leakage": r"leakage $1 - E(W_k)$",

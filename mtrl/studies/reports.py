@@ -107,7 +107,9 @@ def training(section: str, *values, **options) -> str:
 def _final_lines(medians, *, steps: int, seeds: int):
     yield (
         f"median over {seeds} seeds after {steps} steps, against T (columns); _one: one round "
-        f"with\n{steps}x the samples; found: the fraction of seeds with a distance below 1/2"
+        f"with\n{steps}x the samples; found: the fraction of seeds with a distance below 1/2; "
+        f"closer: of seeds\nwhose training ends closer than their one round; coverage_init: "
+        f"of W_0"
     )
     yield medians.T.round(3).to_string()
 

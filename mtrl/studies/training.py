@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from ..experiments import Config, Result, run_all, sweep, tidy
+from ..metrics import coverage
 from ..network import features
 from ..population import heuristic_leakage, rho
 from ..seeds import stream
@@ -41,9 +42,9 @@ __all__ = [
 
 
 def leakage_parts(result: Result) -> tuple[float, float, float]:
-    """Return the leakage of ``result``'s last ``W`` split along ``W_K = R + B``, with
-    ``R = (1 - eta_w lam)^K W_0`` the remainder of the initialisation and ``B`` what the steps
-    added: ``||R P||^2``, ``||B P||^2`` and ``2 <R P, B P>``, each over ``||W_K||_F^2``, with
+    """Return the leakage of ``result``'s last ``W`` split along ``W_kappa = R + B``, with
+    ``R = (1 - eta_w lam)^kappa W_0`` the remainder of the initialisation and ``B`` what the steps
+    added: ``||R P||^2``, ``||B P||^2`` and ``2 <R P, B P>``, each over ``||W_kappa||_F^2``, with
     ``P = I - M M^T``. They add up to the leakage."""
     c = result.config
     R = (1 - c.eta_w * c.lam) ** c.rounds * result.W_0
@@ -73,14 +74,12 @@ def clean_accuracy(result: Result, *, n_test: int = 2000) -> float:
 
 def final_table(results: list[Result]):
     """Return ``mtrl.tidy(results)`` with the columns ``from_init``, ``learned`` and ``cross``
-    (:func:`leakage_parts`), ``clean`` (:func:`clean_accuracy`) and ``tasks_coverage``, the
-    ratio of the smallest to the largest singular value of the tasks' directions (T, r): the
-    coverage of the population limit of one round with ``W_0 M`` isotropic."""
+    (:func:`leakage_parts`), ``clean`` (:func:`clean_accuracy`) and ``coverage_init``, the
+    coverage of ``W_0`` (the baseline of an untrained layer)."""
     parts = np.array([leakage_parts(x) for x in results]).reshape(-1, 3)
     table = tidy(results).assign(from_init=parts[:, 0], learned=parts[:, 1], cross=parts[:, 2])
     table["clean"] = [clean_accuracy(x) for x in results]
-    directions = [torch.linalg.svdvals(x.tasks[:, 0, :]) for x in results]
-    table["tasks_coverage"] = [(s[-1] / s[0]).item() if len(s) > 1 else 0.0 for s in directions]
+    table["coverage_init"] = [coverage(x.W_0, x.M).item() for x in results]
     return table
 
 
@@ -97,12 +96,16 @@ def matched_one_round(base: Config, *, executor=None, **grid):
 def training_summary(final, matched):
     """Return the medians over the seeds, by ``T``, of the trained runs (``final``, a
     :func:`final_table`) and of one round with their samples (``matched``, suffix ``_one``),
-    with ``found``: the fraction of seeds whose subspace distance is below 1/2."""
+    with ``found``: the fraction of seeds whose subspace distance is below 1/2, and ``closer``:
+    the fraction of seeds (the same subspace, tasks and ``W_0``) whose trained run ends at a
+    smaller subspace distance than its one round."""
     columns = ["distance", "leakage", "coverage", "accuracy", "from_init", "learned", "cross",
-               "tasks_coverage"]  # fmt: skip
+               "coverage_init"]  # fmt: skip
     found = [t.assign(found=t.distance < 0.5).groupby("T").found.mean() for t in (final, matched)]
+    pairs = final.merge(matched, on=["T", "seed"], suffixes=("", "_one"))
+    closer = (pairs.distance < pairs.distance_one).groupby(pairs["T"]).mean().rename("closer")
     one = matched.groupby("T")[columns[:3]].median().join(found[1]).add_suffix("_one")
-    return final.groupby("T")[columns].median().join(found[0]).join(one)
+    return final.groupby("T")[columns].median().join(found[0]).join(one).join(closer)
 
 
 def by_position(table, names: dict) -> dict:
@@ -132,7 +135,8 @@ def single_task_summary(table):
     """Return the median, minimum and maximum over the seeds of the coverage and the distance at
     the last step, by number of tasks and setting; and their glue, ``one_ma1_distance_min``
     (one task) or ``multi_ha0_coverage_median`` (many tasks) and so on, and
-    ``multi_coverage_min``, the least coverage of the many-task runs."""
+    ``multi_coverage_min`` and ``multi_distance_max``, the least coverage and the largest
+    distance of the many-task runs."""
     end = table[table.k == table.rounds].groupby(["tasks", "key", "setting"], sort=False)
     spread = end[["coverage", "distance"]].agg(["median", "min", "max"])
     glue = {
@@ -142,6 +146,7 @@ def single_task_summary(table):
     }
     many = spread.drop(index="one task", level="tasks")
     glue["multi_coverage_min"] = many[("coverage", "min")].min()
+    glue["multi_distance_max"] = many[("distance", "max")].max()
     return spread, glue
 
 
@@ -190,18 +195,22 @@ def budget_summary(split_one, split, widths, *, heuristic_best: float):
     (``split``), and by width (``widths``); and the glue: the range of simulation over
     heuristic, the best shares on the grid (simulation; the heuristic's own on a fine grid,
     ``heuristic_best``), how much more the simulation leaks at the grid's share nearest to the
-    heuristic's best than at its own best, the trained run's best shares, and the ranges against
-    the width (from its second point on; its first is quoted apart)."""
+    heuristic's best than at its own best, the least and largest share whose one-round leakage
+    is within 5% of the least (``split_flat_low``, ``split_flat_high``), the trained run's best
+    shares, and the ranges against the width (from its second point on; its first apart)."""
     by_share = [t.groupby("share")[["leakage", "heuristic", "distance"]].median()
                 for t in (split_one, split)]  # fmt: skip
     by_width = widths.groupby("m")[["coverage", "leakage", "from_init", "distance"]].median()
     big = by_width.iloc[1:]
     ratio = by_share[0].leakage / by_share[0].heuristic
     near = min(by_share[0].index, key=lambda share: abs(share - heuristic_best))
+    leak = by_share[0].leakage
+    flat = leak.index[leak <= 1.05 * leak.min()]
     glue = {
         "split_near": near,
         "split_near_excess": by_share[0].leakage[near] / by_share[0].leakage.min() - 1,
         "split_ratio_low": ratio.min(), "split_ratio_high": ratio.max(),
+        "split_flat_low": flat.min(), "split_flat_high": flat.max(),
         "best_one": by_share[0].leakage.idxmin(), "best_heuristic": heuristic_best,
         "best_trained": by_share[1].leakage.idxmin(),
         "best_trained_distance": by_share[1].distance.idxmin(),
