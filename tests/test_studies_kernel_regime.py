@@ -26,8 +26,18 @@ def test_square_summary_glue_is_rounded_and_names_the_grid():
     text, glue = study.square_summary(rows)
     assert text.splitlines()[1].split()[0] == "1" and len(text.splitlines()) == 1 + 3 + 4
     assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["T_grid_txt"] == "1, 3, 10"
-    assert glue["kernel_first"] == round(0.123456789123 / 3, 6)
-    assert glue["spread_2d_many"] == round(0.1, 9) and glue["gap_2d"] == 1e-5
+    assert glue["kernel_first"] == 0.0412  # three significant digits, however small
+    assert glue["kernel_last"] == 0.0123 and glue["spread_2d_single"] == 1.0
+    assert glue["spread_2d_many"] == 0.1 and glue["gap_2d"] == 1e-5
+
+
+def test_univariate_summary_glues_small_numbers_to_three_significant_digits():
+    row = dict(cos=0.99876, steps=5, gap=3.456e-7, excess=1e-9, cost=1.0, to_dots=3.26e-6)
+    rows = {name: {**row, "spread": spread} for name, spread in
+            (("single task", 0.41), ("multi-task", 3.64e-6), ("aligned", 0.2))}  # fmt: skip
+    _, glue = study.univariate_summary(rows)
+    assert glue["spread_multi"] == 3.64e-6 and glue["to_dots_multi"] == 3.26e-6  # not 4e-6, 3e-6
+    assert glue["gap_1d"] == 3.46e-7 and glue["cos_multi"] == 0.999
 
 
 def test_bridge_has_a_row_per_T_and_seed_each_with_its_own_inputs_and_summarises_over_seeds():

@@ -106,8 +106,9 @@ def univariate(problems: dict, *, width: int, lam: float, tol: float, seeds):
 
 def univariate_summary(rows: dict):
     """Return the text of the table of :func:`univariate`'s ``rows``, with its legend, and the
-    glue: ``spread_*`` and ``to_dots_*`` of each problem (``single``, ``multi``, ``aligned``;
-    6 digits), ``gap_1d`` and ``excess_1d`` (the largest; 12 digits) and ``cos_multi`` (4)."""
+    glue, each to 3 significant digits: ``spread_*`` and ``to_dots_*`` of each problem
+    (``single``, ``multi``, ``aligned``), ``gap_1d`` and ``excess_1d`` (the largest) and
+    ``cos_multi``."""
     row = "{:>15s} {cos:6.3f} {steps:5d} {gap:7.1e} {excess:7.0e} {cost:8.6f}"
     row += " {to_dots:7.1e} {spread:7.1e}"
     text = "\n".join([
@@ -119,12 +120,16 @@ def univariate_summary(rows: dict):
     ])  # fmt: skip
     glue = {}
     for key, r in zip(("single", "multi", "aligned"), rows.values(), strict=True):
-        glue[f"spread_{key}"] = round(r["spread"], 6)
-        glue[f"to_dots_{key}"] = round(r["to_dots"], 6)
-    glue["gap_1d"] = round(max(r["gap"] for r in rows.values()), 12)
-    glue["excess_1d"] = round(max(r["excess"] for r in rows.values()), 12)
-    glue["cos_multi"] = round(rows["multi-task"]["cos"], 4)
-    return text, glue
+        glue[f"spread_{key}"], glue[f"to_dots_{key}"] = r["spread"], r["to_dots"]
+    glue["gap_1d"] = max(r["gap"] for r in rows.values())
+    glue["excess_1d"] = max(r["excess"] for r in rows.values())
+    glue["cos_multi"] = rows["multi-task"]["cos"]
+    return text, {name: _significant(value) for name, value in glue.items()}
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    """Return ``value`` rounded to ``digits`` significant digits (the glue of small numbers)."""
+    return float(f"{value:.{digits - 1}e}")
 
 
 def sobolev_comparison(Y, grid=WIDE):
@@ -229,12 +234,13 @@ def square_summary(rows: list):
         "network of the random tasks alone that the ridge solution uses",
     ])  # fmt: skip
     glue = {
-        "gap_2d": round(max(r["gap"] for r in rows), 12),
-        "spread_2d_single": round(rows[0]["spread"], 6),
-        "spread_2d_few": round(rows[1]["spread"], 6),
-        "spread_2d_many": round(max(r["spread"] for r in rows[2:]), 9),
+        "gap_2d": _significant(max(r["gap"] for r in rows)),
+        "spread_2d_single": _significant(rows[0]["spread"]),
+        "spread_2d_few": _significant(rows[1]["spread"]),
+        "spread_2d_many": _significant(max(r["spread"] for r in rows[2:])),
         "T_few": rows[1]["T"], "T_many": rows[2]["T"],
-        "kernel_first": round(rows[1]["kernel"], 6), "kernel_last": round(rows[-1]["kernel"], 9),
+        "kernel_first": _significant(rows[1]["kernel"]),
+        "kernel_last": _significant(rows[-1]["kernel"]),
         "T_grid_txt": ", ".join(str(r["T"]) for r in rows),
     }  # fmt: skip
     return text, glue
