@@ -67,6 +67,7 @@ BAD = {
         ({"seeds": 1}, "seeds"),
         ({"width_2d": 0}, "width_2d"),
         ({"bridge_d": 2}, "bridge_d"),
+        ({"T_points": 2}, "T_points"),
     ],
     "07_training": [
         ({"steps": 1}, "steps"),

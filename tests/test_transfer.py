@@ -68,16 +68,19 @@ def test_accuracy_by_width_is_the_ridge_probe_at_each_width(result):
         mtrl.transfer.transfer_accuracy_by_width(result, [41], **PROBE)
 
 
-def _prefix_error(loss: str, width: int = 10) -> float:
+def _prefix_error(loss: str, width: int = 10, **schedule) -> float:
     """Train a network and, from the first ``width`` rows of its initialisation and the same
-    data, a narrow one; return ``||W_wide[:width] - W_narrow|| / ||W_narrow||`` after one
-    round."""
-    config = mtrl.Config(d=20, r=2, m=60, T=16, n1=100, n2=100, seed=4, loss=loss)
+    data, a narrow one; return ``||W_wide[:width] - W_narrow|| / ||W_narrow||`` after the
+    ``schedule`` of :func:`mtrl.pretrain` (one round by default; biases of scale ``beta``)."""
+    beta, dtype = schedule.pop("beta", 0.0), schedule.pop("dtype", "float32")
+    config = mtrl.Config(d=20, r=2, m=60, T=16, n1=100, n2=100, seed=4, loss=loss, beta=beta,
+                         dtype=dtype)  # fmt: skip
     tasks, net = mtrl.draw_problem(config)
 
     def train(network):
         generator = mtrl.stream(config.seed, "data")
-        return mtrl.pretrain(network, tasks, n1=100, n2=100, loss=loss, generator=generator)
+        return mtrl.pretrain(network, tasks, n1=100, n2=100, loss=loss, generator=generator,
+                             **schedule)  # fmt: skip
 
     narrow = net.replace(W=net.W[:width], b=net.b[:width], A=net.A[:, :width])
     W_wide, W_narrow = train(net).network.W[:width], train(narrow).network.W
@@ -93,6 +96,15 @@ def test_a_prefix_of_a_wide_network_is_exact_for_the_correlation_loss():
     loss)."""
     assert _prefix_error("correlation") < 1e-5
     assert _prefix_error("logistic") > 1e-3
+
+
+def test_the_prefix_is_exact_with_biases_and_for_several_rounds_and_heads_steps():
+    """The remark after prop-prefix: with the correlation loss every step updates neuron j from
+    neuron j alone, with biases and for any number of rounds and heads steps; in float64 the
+    prefix agrees to rounding (~1e-16)."""
+    schedule = dict(beta=0.3, dtype="float64", rounds=3, head_steps=2, lam=0.1, eta_w=0.5)
+    assert _prefix_error("correlation", **schedule) < 1e-12
+    assert _prefix_error("logistic", **schedule) > 1e-3
 
 
 def test_tables_of_transfer_and_of_widths(result):

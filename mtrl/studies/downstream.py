@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..experiments import Config, Result, run_all
+from ..population import heuristic_leakage, rho
 from ..transfer import needed_width, transfer_table
 from ..transfer import width_table as ridge_width_table
 
@@ -90,8 +91,10 @@ class Representations:
 
     def result(self, name: str, d: int, seed: int) -> Result:
         """Return the :class:`mtrl.Result` of the pretraining of ``(name, d, seed)``."""
-        if not self._results:
-            self._results = dict(zip(self.configs, run_all(self.configs.values()), strict=True))
+        if not self._results:  # each distinct config once (fixed T is T ∝ d at d_ref)
+            unique = list(dict.fromkeys(self.configs.values()))
+            done = dict(zip(unique, run_all(unique), strict=True))
+            self._results = {key: done[config] for key, config in self.configs.items()}
         return self._results[name, d, seed]
 
     def table(self, curves: dict, points):
@@ -117,9 +120,11 @@ def d_summary(table, reps: Representations):
     curve, in the order of :data:`D_CURVES`, a column per ``d``), its spread over ``d`` (max
     minus min) per curve, and the glue: ``acc_{key}_first``, ``acc_{key}_last`` and
     ``spread_{key}`` of each curve (``key``: ``multi``, ``fixed``, ``multi_maj``, ``rf``,
-    ``rf_maj``, ``single``, ``ortho``), then ``leak_multi_{first,last}`` and
-    ``leak_fixed_{first,last}``: the median leakage of multi-task pretraining with ``T ∝ d``
-    and at fixed ``T``, at the first and the last ``d``."""
+    ``rf_maj``, ``single``, ``ortho``; the spread of the medians rounded to 3 digits, as the
+    prose shows them), then ``leak_multi_{first,last}`` and ``leak_fixed_{first,last}``: the
+    median leakage of multi-task pretraining with ``T ∝ d`` and at fixed ``T``, at the first and
+    the last ``d``, ``heur_*`` the book's heuristic (:func:`mtrl.heuristic_leakage`) there, and
+    ``leak_off_max``, the largest ``|leakage / heuristic - 1|`` of the four."""
     by_point = table.groupby(["curve", "d"], sort=False).accuracy
     curves = by_point.median().unstack().loc[list(D_CURVES)]  # curve x d: median over seeds
     spread = curves.max(axis=1) - curves.min(axis=1)
@@ -127,10 +132,15 @@ def d_summary(table, reps: Representations):
     for name, key in D_KEYS.items():
         glue[f"acc_{key}_first"] = curves.loc[name].iloc[0]
         glue[f"acc_{key}_last"] = curves.loc[name].iloc[-1]
-        glue[f"spread_{key}"] = spread[name]
+        glue[f"spread_{key}"] = np.ptp(curves.loc[name].round(3))
     for key, name in ("multi", "multi-task"), ("fixed", "multi-task, fixed T"):
         for end, d in ("first", curves.columns[0]), ("last", curves.columns[-1]):
             glue[f"leak_{key}_{end}"] = reps.leakage(name, d)
+            c = reps.configs[name, d, reps.seeds[0]]
+            odds = rho(d=c.d, r=c.r, T=c.T, n1=c.n1, n2=c.n2, p=c.p)
+            glue[f"heur_{key}_{end}"] = heuristic_leakage(odds)
+    glue["leak_off_max"] = max(abs(glue[f"leak{k[4:]}"] / v - 1) for k, v in glue.items()
+                               if k.startswith("heur_"))  # fmt: skip
     return curves, spread, glue
 
 
@@ -204,11 +214,21 @@ def biases(reps: Representations, *, d: int, n_down: int):
 
 def bias_summary(table):
     """Return the mean, minimum and maximum accuracy over the seeds of :func:`biases`'s
-    ``table`` by representation and new tasks (columns: the statistic, then ``b``), and the
-    glue ``bias_{multi,rf}_{family}_{kept,resampled}``: the means."""
-    stats = table.groupby(["representation", "new tasks", "b"], sort=False).accuracy
+    ``table`` by representation and new tasks (columns: the statistic, then ``b``, and
+    ``change``: re-sampled minus kept, seed by seed), and the glue
+    ``bias_{multi,rf}_{family}_{kept,resampled}`` (the means), ``..._up`` and ``..._down`` (the
+    seeds whose accuracy rises, falls) and ``..._dmin``, ``..._dmax`` (the range of changes)."""
+    keys = ["representation", "new tasks", "b"]
+    stats = table.groupby(keys, sort=False).accuracy
+    paired = table.pivot_table(index=[*keys[:2], "seed"], columns="b", values="accuracy")
+    change = (paired["re-sampled"] - paired["kept"]).groupby(level=keys[:2], sort=False)
     glue = {}
     for (name, family), (kept, resampled) in stats.mean().unstack().iterrows():
-        key = f"{'multi' if name == 'multi-task' else 'rf'}_{family}"
-        glue[f"bias_{key}_kept"], glue[f"bias_{key}_resampled"] = kept, resampled
-    return stats.agg(["mean", "min", "max"]).unstack(), glue
+        key = f"bias_{'multi' if name == 'multi-task' else 'rf'}_{family}"
+        glue[f"{key}_kept"], glue[f"{key}_resampled"] = kept, resampled
+        d = change.get_group((name, family))
+        glue |= {f"{key}_up": int((d > 0).sum()), f"{key}_down": int((d < 0).sum()),
+                 f"{key}_dmin": d.min(), f"{key}_dmax": d.max()}  # fmt: skip
+    table = stats.agg(["mean", "min", "max"]).unstack()
+    table[("change", "min")], table[("change", "max")] = change.min(), change.max()
+    return table, glue
