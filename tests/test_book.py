@@ -104,6 +104,23 @@ def test_manifest_collects_records_titles_and_removes_stale_files(tmp_path):
     assert "{download}`PDF <_static/figures/fig_example.pdf>`" in table
 
 
+def test_manifest_titles_fill_in_what_the_chapter_glued_and_reduce_references(tmp_path):
+    caption = "At n = {glue:text}`n_grid_txt`, d = {glue:text}`d_txt`, as in {numref}`fig-b`."
+    _book(tmp_path, caption)
+    path = tmp_path / "09_example.ipynb"
+    nb = nbformat.read(path, 4)
+    record = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "n_grid_txt"}},
+              "data": {"application/papermill.record/text/plain": "'25, 75'"}}  # fmt: skip
+    nb.cells.append(nbformat.v4.new_code_cell("glue", outputs=[nbformat.from_dict(record)]))
+    nbformat.write(nb, path)
+    fig = _figure()
+    provenance = mtrl.book.Provenance("09_example", {"d": "100"})
+    mtrl.book.export_figure(fig, "fig_example", tmp_path / mtrl.book.FIGURES, provenance)
+    plt.close(fig)
+    (entry,) = json.loads(mtrl.book.write_manifest(tmp_path).read_text())
+    assert entry["title"] == "At n = 25, 75, d = 100, as in fig-b"
+
+
 @pytest.mark.parametrize("options", [":name: fig-example\n", ":label: x\n:name: fig-example\n\n"])
 def test_manifest_reads_a_caption_without_a_blank_line_and_refuses_one_it_cannot_read(
     tmp_path, options

@@ -6,6 +6,7 @@ and their records in the folder that :func:`mtrl.book.export_figure` wrote.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -29,13 +30,29 @@ FIGURES = "_static/figures"  # where figures are exported, relative to the book 
 # A blank line after the options is optional in MyST, and so it is here: a directive that this
 # does not match would have its figure's files deleted as stale by write_manifest.
 FIGURE_DIRECTIVE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n?(.*?)\n```", re.DOTALL)
-_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+?)_txt`")
+_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+?)`")
+_REFERENCE = re.compile(r"\{(?:numref|ref|doc|eq|prf:ref)\}`([^`]+)`")
+
+
+def _glued_text(notebook) -> dict:
+    """Return the text of every value that ``notebook``'s executed cells glued, by name."""
+    glued = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                value = ast.literal_eval(text) if text[:1] in "'\"" else text
+                glued[name] = str(value)
+    return glued
 
 
 def _figures(folder="."):
-    """Yield (notebook path, chapter title, glue name, label, caption) for every figure."""
+    """Yield (notebook path, chapter title, glue name, label, caption, glued text) for every
+    figure."""
     for path in chapter_notebooks(folder):
         notebook = read_notebook(path)
+        glued = _glued_text(notebook)
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
                 found = FIGURE_DIRECTIVE.findall(cell.source)
@@ -43,7 +60,7 @@ def _figures(folder="."):
                     raise ValueError(f"{path.name}: a {{glue:figure}} directive without a "
                                      ":name: option right after it (and a caption)")  # fmt: skip
                 for name, label, caption in found:
-                    yield path, chapter_title(notebook), name, label, caption
+                    yield path, chapter_title(notebook), name, label, caption, glued
 
 
 def first_sentence(text: str) -> str:
@@ -51,10 +68,12 @@ def first_sentence(text: str) -> str:
     return re.split(r"(?<=[^.]\.)\s", " ".join(text.split()), maxsplit=1)[0]
 
 
-def _figure_title(caption: str, parameters: dict) -> str:
-    """Return the first sentence of ``caption``, with glued parameters filled in."""
-    text = _ROLE.sub(lambda m: parameters.get(m.group(1), m.group(0)), " ".join(caption.split()))
-    return first_sentence(text).rstrip(".:")
+def _figure_title(caption: str, parameters: dict, glued: dict | None = None) -> str:
+    """Return the first sentence of ``caption``, with the chapter's parameters and the other
+    values its cells glued filled in, and references reduced to their targets."""
+    values = {**(glued or {}), **{f"{k}_txt": v for k, v in parameters.items()}}
+    text = _ROLE.sub(lambda m: values.get(m.group(1), m.group(0)), " ".join(caption.split()))
+    return first_sentence(_REFERENCE.sub(r"\1", text)).rstrip(".:")
 
 
 def write_manifest(folder=".") -> Path:
@@ -63,7 +82,7 @@ def write_manifest(folder=".") -> Path:
     delete the files of figures that no chapter publishes any more."""
     out = Path(folder) / FIGURES
     entries = []
-    for path, chapter, name, label, caption in _figures(folder):
+    for path, chapter, name, label, caption, glued in _figures(folder):
         record_path = out / f"{name}.json"
         if not record_path.exists():
             raise FileNotFoundError(
@@ -71,7 +90,7 @@ def write_manifest(folder=".") -> Path:
             )
         record = json.loads(record_path.read_text())
         record.update(chapter=path.stem, chapter_title=chapter, label=label,
-                      title=_figure_title(caption, record["parameters"]))  # fmt: skip
+                      title=_figure_title(caption, record["parameters"], glued))  # fmt: skip
         entries.append(record)
     names = {entry["name"] for entry in entries}
     for stale in out.iterdir():  # files of figures that no chapter publishes any more
@@ -97,7 +116,7 @@ def figure_citations(folder=".") -> str:
     where = f", {book.url}" if book.url else ""
     url = f",\n  url    = {{{book.url}}}" if book.url else ""
     parts = []
-    for path, chapter, name, label, _ in _figures(folder):
+    for path, chapter, name, label, *_ in _figures(folder):
         files = " · ".join(
             f"{{download}}`{ext.upper()} <{FIGURES}/{name}.{ext}>`" for ext in ("pdf", "png", "svg")
         )
