@@ -196,8 +196,9 @@ def budget_summary(split_one, split, widths, *, heuristic_best: float):
     heuristic, the best shares on the grid (simulation; the heuristic's own on a fine grid,
     ``heuristic_best``), how much more the simulation leaks at the grid's share nearest to the
     heuristic's best than at its own best, the least and largest share whose one-round leakage
-    is within 5% of the least (``split_flat_low``, ``split_flat_high``), the trained run's best
-    shares, and the ranges against the width (from its second point on; its first apart)."""
+    is within 5% of the least (``split_flat_low``, ``split_flat_high``), the one round's share of
+    least distance (``best_one_distance``), the trained run's best shares, and the ranges
+    against the width (from its second point on; its first apart)."""
     by_share = [t.groupby("share")[["leakage", "heuristic", "distance"]].median()
                 for t in (split_one, split)]  # fmt: skip
     by_width = widths.groupby("m")[["coverage", "leakage", "from_init", "distance"]].median()
@@ -212,6 +213,7 @@ def budget_summary(split_one, split, widths, *, heuristic_best: float):
         "split_ratio_low": ratio.min(), "split_ratio_high": ratio.max(),
         "split_flat_low": flat.min(), "split_flat_high": flat.max(),
         "best_one": by_share[0].leakage.idxmin(), "best_heuristic": heuristic_best,
+        "best_one_distance": by_share[0].distance.idxmin(),
         "best_trained": by_share[1].leakage.idxmin(),
         "best_trained_distance": by_share[1].distance.idxmin(),
         "width_first": by_width.index[0], "width_second": big.index[0],
