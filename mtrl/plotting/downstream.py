@@ -16,10 +16,14 @@ _KINDS = ("multi-task (T ∝ d)", "multi-task (fixed T)", "random features", "si
 def _style(name: str) -> dict:
     """Return the line style of a curve from its name, the same in every figure: the colour and
     marker name the representation, the line the new tasks (dashed: majority, dotted:
-    orthogonal to the single task)."""
+    orthogonal to the single task), whose bands are hatched."""
     kind = next((i for i, k in enumerate(_KINDS) if name.startswith(k)), len(_KINDS))
     line = "--" if "majority" in name else ":" if "orthogonal" in name else "-"
-    return {"color": colors(len(_KINDS) + 1)[kind], "marker": "oDs^v"[kind], "ls": line}
+    color = colors(len(_KINDS) + 1)[kind]
+    style = {"color": color, "marker": "oDs^v"[kind], "ls": line}
+    if line != "-":  # hatched bands, so that they do not read as those of the solid curves
+        style["err_kws"] = {"facecolor": "none", "edgecolor": color, "hatch": "////", "lw": 0}
+    return style
 
 
 def _curves(ax, table, x: str) -> None:
