@@ -24,7 +24,7 @@ from .errors import ParameterError, check_choice, check_float, check_int, check_
 from .losses import LOSSES
 from .network import Network, init_network
 from .pretrain import ALGORITHMS, check_steps, pretrain
-from .resources import check_memory, default_executor
+from .resources import check_memory, map_on
 from .seeds import stream
 from .tasks import FAMILIES, TaskSet, draw_subspace, draw_tasks
 from .training_log import PretrainResult, without_training
@@ -277,11 +277,7 @@ def run_all(
         bar = functools.partial(tqdm, total=len(configs), desc="sweep", unit="run")
     else:
         bar = iter
-    executor = default_executor() if executor is None else executor
-    if executor is None:
-        return [run(c, cache=cache) for c in bar(configs)]
-    futures = [executor.submit(run, c, cache=cache) for c in configs]
-    return [f.result() for f in bar(futures)]
+    return map_on(functools.partial(run, cache=cache), configs, executor=executor, wrap=bar)
 
 
 def log_grid(low: float, high: float, points: int) -> list[int]:

@@ -273,14 +273,9 @@ def pretrain(
         for start in range(0, tasks.T, chunk):
             stop = min(start + chunk, tasks.T)
             batch = fill_batches(tasks, buffers, seed, k if resample else 0, start, stop)
+            A_from = (A_init if reset_heads else A)[start:stop]
             A_next[start:stop], g_chunk, u = _update(
-                layer,
-                (A_init if reset_heads else A)[start:stop],
-                batch,
-                lossf,
-                algorithm,
-                eta_a,
-                head_steps,
+                layer, A_from, batch, lossf, algorithm, eta_a, head_steps
             )
             grad += g_chunk
             if logged:

@@ -22,7 +22,14 @@ from .pretrain import memory_needed
 if TYPE_CHECKING:
     from .experiments import Config
 
-__all__ = ["check_memory", "default_executor", "memory_estimate", "process_pool", "use_executor"]
+__all__ = [
+    "check_memory",
+    "default_executor",
+    "map_on",
+    "memory_estimate",
+    "process_pool",
+    "use_executor",
+]
 
 _default_executor: Executor | None = None  # set by use_executor
 
@@ -110,3 +117,14 @@ def use_executor(executor: Executor | None) -> Executor | None:
 def default_executor() -> Executor | None:
     """Return the executor that :func:`use_executor` set, or ``None`` (run in this process)."""
     return _default_executor
+
+
+def map_on(function, items, *, executor: Executor | None = None, wrap=iter) -> list:
+    """Return ``[function(item) for item in items]``, in their order: on ``executor`` (its
+    ``submit``, then each future's ``result``), else on :func:`default_executor`, else in this
+    process. ``wrap`` wraps what is waited on (the items or the futures), e.g. a progress bar."""
+    executor = default_executor() if executor is None else executor
+    if executor is None:
+        return [function(item) for item in wrap(items)]
+    futures = [executor.submit(function, item) for item in items]
+    return [future.result() for future in wrap(futures)]

@@ -6,18 +6,18 @@ and their records in the folder that :func:`mtrl.book.export_figure` wrote.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
 
 from ..cache import write_atomically
 from .identity import identity
-from .tables import chapter_notebooks, chapter_title, read_notebook
+from .tables import chapter_notebooks, chapter_title, glued_text, read_notebook
 
 __all__ = [
     "FIGURES",
     "FIGURE_DIRECTIVE",
+    "caption_text",
     "citation_target",
     "figure_citations",
     "first_sentence",
@@ -30,21 +30,17 @@ FIGURES = "_static/figures"  # where figures are exported, relative to the book 
 # A blank line after the options is optional in MyST, and so it is here: a directive that this
 # does not match would have its figure's files deleted as stale by write_manifest.
 FIGURE_DIRECTIVE = re.compile(r"```\{glue:figure\} (\S+)\n:name: (\S+)\n\n?(.*?)\n```", re.DOTALL)
-_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+?)`")
-_REFERENCE = re.compile(r"\{(?:numref|ref|doc|eq|prf:ref)\}`([^`]+)`")
+_GLUE_TEXT = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)`")
+_ROLE = re.compile(r"\{([a-z:]+)\}`([^`<]*)(?:<[^>]*>)?`")
+_LINKS = ("download", "ref", "doc")  # roles that link into the built book: not in plain text
 
 
-def _glued_text(notebook) -> dict:
-    """Return the text of every value that ``notebook``'s executed cells glued, by name."""
-    glued = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get("application/papermill.record/text/plain")
-            if name and text is not None:
-                value = ast.literal_eval(text) if text[:1] in "'\"" else text
-                glued[name] = str(value)
-    return glued
+def caption_text(text: str, glued: dict) -> str:
+    """Return a figure's caption as plain text: glued values filled in, the book's links
+    removed, other MyST roles (equations, citations, figure numbers) shown by their text."""
+    text = _GLUE_TEXT.sub(lambda m: glued.get(m.group(1), m.group(0)), text)
+    text = _ROLE.sub(lambda m: "" if m.group(1) in _LINKS else m.group(2).strip(), text)
+    return " ".join(text.replace("·", " ").split())
 
 
 def _figures(folder="."):
@@ -52,7 +48,7 @@ def _figures(folder="."):
     figure."""
     for path in chapter_notebooks(folder):
         notebook = read_notebook(path)
-        glued = _glued_text(notebook)
+        glued = glued_text(notebook)
         for cell in notebook.cells:
             if cell.cell_type == "markdown":
                 found = FIGURE_DIRECTIVE.findall(cell.source)
@@ -69,11 +65,10 @@ def first_sentence(text: str) -> str:
 
 
 def _figure_title(caption: str, parameters: dict, glued: dict | None = None) -> str:
-    """Return the first sentence of ``caption``, with the chapter's parameters and the other
-    values its cells glued filled in, and references reduced to their targets."""
+    """Return the first sentence of ``caption`` as plain text (:func:`caption_text`), with the
+    chapter's parameters and the other values its cells glued filled in."""
     values = {**(glued or {}), **{f"{k}_txt": v for k, v in parameters.items()}}
-    text = _ROLE.sub(lambda m: values.get(m.group(1), m.group(0)), " ".join(caption.split()))
-    return first_sentence(_REFERENCE.sub(r"\1", text)).rstrip(".:")
+    return first_sentence(caption_text(caption, values)).rstrip(".:")
 
 
 def write_manifest(folder=".") -> Path:

@@ -11,27 +11,12 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from pathlib import Path
 
-from .manifest import FIGURE_DIRECTIVE
-from .tables import chapter_title, read_notebook
+from .manifest import FIGURE_DIRECTIVE, caption_text
+from .tables import chapter_title, glued_text, read_notebook
 
 __all__ = ["write_report"]
-
-_RECORD = "application/papermill.record/"
-_GLUE_TEXT = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)`")
-_ROLE = re.compile(r"\{([a-z:]+)\}`([^`<]*)(?:<[^>]*>)?`")
-_LINKS = ("download", "ref", "doc")  # roles that link into the built book: not on this page
-
-
-def _caption(text: str, glued: dict) -> str:
-    """Return a figure's caption as plain text: glued numbers filled in, the book's links
-    removed, other MyST roles (equations, citations) shown by their text."""
-    text = _GLUE_TEXT.sub(lambda m: glued.get(m.group(1), m.group(0)), text)
-    text = _ROLE.sub(lambda m: "" if m.group(1) in _LINKS else m.group(2).strip(), text)
-    return " ".join(text.replace("·", " ").split())
-
 
 _MATHJAX_CONFIG = "window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};"
 _STYLE = """
@@ -43,18 +28,6 @@ figure { margin: 2rem 0; } img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.95rem; color: #333; }
 pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }
 """
-
-
-def _glued(notebook) -> dict[str, str]:
-    """Return the glued values of ``notebook`` as text: name -> value."""
-    values = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get(_RECORD + "text/plain")
-            if name and text is not None:
-                values[name] = text.strip("'\"")
-    return values
 
 
 def _printed(notebook) -> list[str]:
@@ -90,7 +63,7 @@ def write_report(notebook_path, out, defaults: dict, overrides: dict, book="book
     figures are read from ``figures/`` beside ``out``. ``defaults`` are the chapter's
     parameters (name -> default as text), ``overrides`` those the run set."""
     notebook, out = read_notebook(notebook_path), Path(out)
-    glued = _glued(notebook)
+    glued = glued_text(notebook)
     changed = _changed(defaults, overrides)
     parts = [f"<h1>{html.escape(chapter_title(notebook))}</h1>"]
     parts.append(
@@ -104,7 +77,7 @@ def write_report(notebook_path, out, defaults: dict, overrides: dict, book="book
         if cell.cell_type != "markdown":
             continue
         for name, label, caption in FIGURE_DIRECTIVE.findall(cell.source):
-            caption = _caption(caption, glued)
+            caption = caption_text(caption, glued)
             image = out.parent / "figures" / f"{name}.png"
             img = (
                 f'<img src="figures/{name}.png" alt="{html.escape(label)}">'

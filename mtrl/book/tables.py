@@ -8,6 +8,7 @@ __all__ = [
     "chapter_notebooks",
     "chapter_title",
     "environment_table",
+    "glued_text",
     "papermill_commands",
     "parameter_tables",
     "read_notebook",
@@ -24,6 +25,18 @@ def read_notebook(path):
     import nbformat
 
     return nbformat.read(path, as_version=4)
+
+
+def glued_text(notebook) -> dict[str, str]:
+    """Return the values that ``notebook``'s executed cells glued, as text: name -> value."""
+    values = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                values[name] = text.strip("'\"")
+    return values
 
 
 def chapter_title(notebook) -> str:

@@ -91,10 +91,8 @@ class Representations:
 
     def result(self, name: str, d: int, seed: int) -> Result:
         """Return the :class:`mtrl.Result` of the pretraining of ``(name, d, seed)``."""
-        if not self._results:  # each distinct config once (fixed T is T ∝ d at d_ref)
-            unique = list(dict.fromkeys(self.configs.values()))
-            done = dict(zip(unique, run_all(unique), strict=True))
-            self._results = {key: done[config] for key, config in self.configs.items()}
+        if not self._results:
+            self._results = _run_each(self.configs)
         return self._results[name, d, seed]
 
     def table(self, curves: dict, points):
@@ -133,14 +131,16 @@ def d_summary(table, reps: Representations):
         glue[f"acc_{key}_first"] = curves.loc[name].iloc[0]
         glue[f"acc_{key}_last"] = curves.loc[name].iloc[-1]
         glue[f"spread_{key}"] = np.ptp(curves.loc[name].round(3))
+    off = []  # |leakage / heuristic - 1| at each of the four points
     for key, name in ("multi", "multi-task"), ("fixed", "multi-task, fixed T"):
         for end, d in ("first", curves.columns[0]), ("last", curves.columns[-1]):
-            glue[f"leak_{key}_{end}"] = reps.leakage(name, d)
             c = reps.configs[name, d, reps.seeds[0]]
-            odds = rho(d=c.d, r=c.r, T=c.T, n1=c.n1, n2=c.n2, p=c.p)
-            glue[f"heur_{key}_{end}"] = heuristic_leakage(odds)
-    glue["leak_off_max"] = max(abs(glue[f"leak{k[4:]}"] / v - 1) for k, v in glue.items()
-                               if k.startswith("heur_"))  # fmt: skip
+            leak = glue[f"leak_{key}_{end}"] = reps.leakage(name, d)
+            heur = glue[f"heur_{key}_{end}"] = heuristic_leakage(
+                rho(d=c.d, r=c.r, T=c.T, n1=c.n1, n2=c.n2, p=c.p)
+            )
+            off.append(abs(leak / heur - 1))
+    glue["leak_off_max"] = max(off)
     return curves, spread, glue
 
 
@@ -180,8 +180,16 @@ def width_table(reps: Representations, widths, *, dims, n_down: int, reg: float)
         (name, d, s): reps.configs[name, d, s].replace(**change)
         for name, change in changes.items() for d in dims for s in reps.seeds
     }  # fmt: skip
-    wide = dict(zip(configs, run_all(configs.values()), strict=True))
+    wide = _run_each(configs)
     return ridge_width_table(wide, widths, **{**reps.probe, "n_down": n_down, "reg": reg})
+
+
+def _run_each(configs: dict) -> dict:
+    """Return key -> :func:`mtrl.run_all` result of each config of ``configs`` (key -> config),
+    running each distinct config once (at ``d_ref`` the fixed-``T`` run is the ``T ∝ d`` one)."""
+    unique = list(dict.fromkeys(configs.values()))
+    done = dict(zip(unique, run_all(unique), strict=True))
+    return {key: done[config] for key, config in configs.items()}
 
 
 def width_summary(table, target: float):
@@ -229,6 +237,6 @@ def bias_summary(table):
         d = change.get_group((name, family))
         glue |= {f"{key}_up": int((d > 0).sum()), f"{key}_down": int((d < 0).sum()),
                  f"{key}_dmin": d.min(), f"{key}_dmax": d.max()}  # fmt: skip
-    table = stats.agg(["mean", "min", "max"]).unstack()
-    table[("change", "min")], table[("change", "max")] = change.min(), change.max()
-    return table, glue
+    summary = stats.agg(["mean", "min", "max"]).unstack()
+    summary[("change", "min")], summary[("change", "max")] = change.min(), change.max()
+    return summary, glue

@@ -13,6 +13,8 @@ without ``digits``).
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import torch
 
@@ -27,7 +29,7 @@ from ..interpolation import (
     representational_cost,
 )
 from ..kernel_regime import init_relu_networks, kernel_solution, sup_spread
-from ..resources import default_executor
+from ..resources import map_on
 from ..seeds import stream
 
 __all__ = [
@@ -205,15 +207,15 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, see
 
 
 def _fit_all(X, problems: dict, *, lam: float, tol: float, executor=None) -> dict:
-    """Return :func:`mtrl.fit_multitask` of each ``(Y, network)`` of ``problems``, by key: on
-    ``executor`` if given (its ``submit``/``result``), else on :func:`mtrl.default_executor`
-    if one is set, else one after another."""
-    executor = default_executor() if executor is None else executor
-    if executor is None:
-        return {key: fit_multitask(X, Y, lam, net, tol=tol) for key, (Y, net) in problems.items()}
-    futures = {key: executor.submit(fit_multitask, X, Y, lam, net, tol=tol)
-               for key, (Y, net) in problems.items()}  # fmt: skip
-    return {key: future.result() for key, future in futures.items()}
+    """Return :func:`mtrl.fit_multitask` of each ``(Y, network)`` of ``problems``, by key, on
+    ``executor`` as :func:`mtrl.resources.map_on` runs them."""
+    fit = functools.partial(_fit_problem, X, lam, tol)
+    return dict(zip(problems, map_on(fit, problems.values(), executor=executor), strict=True))
+
+
+def _fit_problem(X, lam: float, tol: float, problem):
+    Y, net = problem
+    return fit_multitask(X, Y, lam, net, tol=tol)
 
 
 def square_summary(rows: list):
