@@ -61,11 +61,18 @@ def plot_coverage_draws(table):
     """
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 3.6), width_ratios=(3, 2))
     points = {"y": "setting", "hue": "setting", "palette": PALETTE, "size": 3, "jitter": 0.3}
-    sns.stripplot(data=table, x="coverage", log_scale=True, ax=ax1, **points)
+    # seaborn jitters the points with NumPy's global generator: seed it here (and restore it),
+    # so that the figure's files are the same at every execution.
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(0)  # noqa: NPY002
+    try:
+        sns.stripplot(data=table, x="coverage", log_scale=True, ax=ax1, **points)
+        single = table[table.ratio.notna()]
+        points["palette"] = colors(table.setting.nunique())[: single.setting.nunique()]
+        sns.stripplot(data=single, x="ratio", ax=ax2, **points)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
     ax1.set(xlabel=_COVERAGE, ylabel="")
-    single = table[table.ratio.notna()]
-    points["palette"] = colors(table.setting.nunique())[: single.setting.nunique()]
-    sns.stripplot(data=single, x="ratio", ax=ax2, **points)
     ax2.set_ylim(ax1.get_ylim())  # the rows of the two panels line up
     ax2.axvline(1.0, color="0.3", ls="--", lw=1)
     ax2.set(xlabel="coverage / noise level $1/(|v|\\sqrt{n_2})$", ylabel="", yticklabels=[])
