@@ -68,6 +68,8 @@ BAD = {
         ({"width_2d": 0}, "width_2d"),
         ({"bridge_d": 2}, "bridge_d"),
         ({"T_points": 2}, "T_points"),
+        ({"task_draws": 1}, "task_draws"),
+        ({"grid_points": 9}, "grid_points"),
     ],
     "07_training": [
         ({"steps": 1}, "steps"),

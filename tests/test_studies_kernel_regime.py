@@ -4,6 +4,7 @@ on an executor and the bridge."""
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import torch
 
 from mtrl.studies import kernel_regime as study
@@ -17,18 +18,28 @@ def test_sobolev_comparison_is_connect_the_dots_inside_and_flat_outside():
     assert err_out > 1.0  # f_D continues linearly, the kernel interpolant does not
 
 
-def test_square_summary_glue_is_rounded_and_names_the_grid():
-    rows = [
-        {"T": T, "steps": 10, "gap": 1e-6 * T, "moves": 0, "active": 5, "fit": 1e-3,
-         "spread": 1.0 / T, "kernel": float("nan") if T == 1 else 0.123456789123 / T}
-        for T in (1, 3, 10)
-    ]  # fmt: skip
+def test_square_summary_glue_is_rounded_summarises_the_draws_and_names_the_grid():
+    import pandas as pd
+
+    rows = pd.DataFrame([
+        {"draw": draw, "T": T, "steps": 10, "gap": 1e-6 * T, "moves": 0, "active": 5,
+         "fit": 1e-3, "spread": (1.0 if T == 1 else 0.2 * (draw - 3)) / T,
+         "kernel": float("nan") if T == 1 else 0.123456789123 / T ** (draw - 3)}
+        for draw in (4, 5, 6) for T in (1, 3, 10)
+    ])  # fmt: skip
+    rows.loc[(rows.draw == 6) & (rows["T"] == 10), "kernel"] = 0.5  # draw 6 rises at T = 10
     text, glue = study.square_summary(rows)
-    assert text.splitlines()[1].split()[0] == "1" and len(text.splitlines()) == 1 + 3 + 4
+    lines = text.splitlines()
+    assert lines[0].endswith("(seed 4)") and lines[2].split()[0] == "1" and len(lines) == 14
+    assert lines[5].startswith("each T") and "seeds 4, 5, 6" in lines[5]
+    assert lines[7].split() == ["1", "1.0e+00", "(1.0e+00", "to", "1.0e+00)"]  # no kernel at T = 1
     assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["T_grid_txt"] == "1, 3, 10"
-    assert glue["kernel_first"] == 0.0412  # three significant digits, however small
-    assert glue["kernel_last"] == 0.0123 and glue["spread_2d_single"] == 1.0
-    assert glue["spread_2d_many"] == 0.1 and glue["gap_2d"] == 1e-5
+    assert glue["kernel_first"] == 0.0137  # the median over the draws, to 3 significant digits
+    assert glue["kernel_first_high"] == 0.0412 and glue["kernel_last_high"] == 0.5
+    assert glue["kernel_last"] == 0.0123 and glue["kernel_last_low"] == 0.00123
+    assert glue["kernel_falls"] == 2 and glue["spread_2d_single"] == 1.0
+    assert glue["spread_2d_few_low"] == 0.0667 and glue["spread_2d_few_high"] == 0.2
+    assert glue["few_differ"] == 3 and glue["spread_2d_many"] == 0.06 and glue["gap_2d"] == 1e-5
 
 
 def test_univariate_summary_glues_small_numbers_to_three_significant_digits():
@@ -61,14 +72,27 @@ def test_square_task_on_an_executor_gives_each_T_its_own_fits():
     # The first call fills the cache; on the executor each fit is found by its inputs, so a
     # main fit and its helper swapped, or two T mixed up, would change the rows.
     _, plane = study.square_grid(5)
-    settings = dict(width=20, lam=1e-2, tol=1e-3, seeds=[0, 1], seed=0)
+    settings = dict(width=20, lam=1e-2, tol=1e-3, seeds=[0, 1], draws=[0])
     serial = study.square_task([1, 3, 5], plane, **settings)
     with ThreadPoolExecutor(2) as pool:
         pooled = study.square_task([1, 3, 5], plane, **settings, executor=pool)
-    assert [r["T"] for r in pooled[3]] == [1, 3, 5]
-    for got, want in zip(pooled[3], serial[3], strict=True):  # to rounding: the ridge solve
-        assert got.keys() == want.keys()
+    assert list(pooled[3]["T"]) == [1, 3, 5]
+    for got, want in zip(pooled[3].to_dict("records"), serial[3].to_dict("records"), strict=True):
+        assert got.keys() == want.keys()  # to rounding: the ridge solve
         assert all(math.isclose(got[k], want[k], rel_tol=1e-12) or got[k] != got[k] for k in got)
     for T in (3, 5):
         assert torch.equal(pooled[1][T], serial[1][T]) and pooled[0][T].network.V.shape[2] == T
         torch.testing.assert_close(pooled[2][T], serial[2][T], rtol=1e-12, atol=1e-14)
+
+
+def test_square_task_fits_the_draws_together_as_each_alone():
+    # Each network of the batch trains on its own draw's labels; pairing the labels with the
+    # wrong networks (seed-major instead of draw-major) would mix up the draws' rows.
+    _, plane = study.square_grid(5)
+    settings = dict(width=20, lam=1e-2, tol=1e-3, seeds=[0, 1])
+    both = study.square_task([1, 3], plane, **settings, draws=[0, 1])[3]
+    assert both.kernel.iloc[1] != both.kernel.iloc[3]  # the two draws differ at T = 3
+    for draw in (0, 1):
+        alone = study.square_task([1, 3], plane, **settings, draws=[draw])[3]
+        got = both[both.draw == draw].drop(columns="steps").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, alone.drop(columns="steps"), rtol=1e-9)

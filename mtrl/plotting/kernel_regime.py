@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..interpolation import connect_the_dots
-from . import colors, seed_band
+from . import colors, log_ticks, seed_band
 
 __all__ = ["bridge", "distances_against_T", "sobolev", "surfaces", "univariate"]
 
@@ -90,29 +90,24 @@ def surfaces(axis, X, y, outputs: dict, ridge: dict, seeds) -> plt.Figure:
     return fig
 
 
-def _two_series(first, second, **labels):
-    """Return a figure and its axes with two series on log-log axes, each ``(x, y, label)``:
-    the first with circles and a solid line, the second with squares and a dashed one."""
-    fig, ax = plt.subplots(figsize=(5.8, 3.8))
-    for (x, y, label), style, color in zip((first, second), ("o-", "s--"), colors(2), strict=True):
-        ax.plot(x, y, style, color=color, label=label)
-    ax.set(xscale="log", yscale="log", **labels)
-    return fig, ax
-
-
 def distances_against_T(rows) -> plt.Figure:
     """Plot, against the number of tasks, the spread of output 1 across initialisations and its
-    distance to the weighted ridge solution.
+    distance to the weighted ridge solution: the median over the draws of the random tasks as a
+    line, a band from their minimum to their maximum, and each draw as a dot.
 
-    ``rows``: one dict per number of tasks ``T``, with the distances ``spread`` and ``kernel``
-    (the first row, ``T = 1``, has no ridge solution and is left out of that series).
+    ``rows``: a tidy table, a row per draw and number of tasks, with columns ``draw``, ``T``
+    and the distances ``spread`` and ``kernel`` (NaN at ``T = 1``, which has no ridge
+    solution and is left out of that series).
     """
-    T = [row["T"] for row in rows]
-    spread = (T, [row["spread"] for row in rows], "spread across initialisations")
-    kernel = (T[1:], [row["kernel"] for row in rows[1:]], "distance to the weighted ridge solution")
-    fig, ax = _two_series(
-        spread, kernel, xlabel="number of tasks $T$", ylabel="sup-distance of output 1"
-    )
+    fig, ax = plt.subplots(figsize=(5.8, 3.8))
+    series = (("spread", "spread across initialisations", "o", "-"),
+              ("kernel", "distance to the weighted ridge solution", "s", "--"))  # fmt: skip
+    for (y, label, marker, ls), color in zip(series, colors(2), strict=True):
+        data = rows.dropna(subset=[y])
+        seed_band(ax, data, x="T", y=y, color=color, marker=marker, ls=ls, label=label)
+        ax.scatter(data["T"], data[y], color=color, marker=marker, s=10, alpha=0.5, lw=0)
+    ax.set(yscale="log", xlabel="number of tasks $T$", ylabel="sup-distance of output 1")
+    log_ticks(ax, sorted(rows["T"].unique()))
     ax.legend(fontsize="small")
     return fig
 

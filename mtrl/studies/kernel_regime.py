@@ -33,22 +33,10 @@ from ..resources import map_on
 from ..seeds import stream
 
 __all__ = [
-    "LINE",
-    "SQUARE_X",
-    "SQUARE_Y",
-    "WIDE",
-    "X_1D",
-    "bridge",
-    "bridge_summary",
-    "networks",
-    "sobolev_comparison",
-    "square_grid",
-    "square_summary",
-    "square_task",
-    "univariate",
-    "univariate_problems",
-    "univariate_summary",
-]
+    "LINE", "SQUARE_X", "SQUARE_Y", "WIDE", "X_1D", "bridge", "bridge_summary", "networks",
+    "sobolev_comparison", "square_grid", "square_summary", "square_task", "univariate",
+    "univariate_problems", "univariate_summary"
+]  # fmt: skip
 
 D64 = torch.float64
 X_1D = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], dtype=D64)  # the univariate inputs
@@ -157,53 +145,61 @@ def square_grid(points: int):
     return axis, torch.cartesian_prod(axis, axis)
 
 
-def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, seed: int,
+def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, draws,
                 executor=None):  # fmt: skip
     """Return the certified fits of the square task (:data:`SQUARE_X`, :data:`SQUARE_Y`) with
-    ``T - 1`` random tasks (Bernoulli(1/2) labels, the first ``T - 1`` of ``max(T_grid) - 1``
-    from the ``tasks`` stream of ``seed``) for each ``T`` of ``T_grid``, one network of
-    ``width`` per seed of ``seeds``; output 1 of each at the points ``plane`` (S, P); the
-    weighted ridge solution for the square task (:func:`mtrl.kernel_solution`) over a network
-    fitted to the ``T - 1`` random tasks alone from the seed ``max(seeds) + 1``, at ``plane``
-    (``T > 1``); and a row per ``T`` (the worst of the seeds; for ``gap``, also of the network
-    of the ridge solution):
-    ``T``, ``steps``, ``gap``, ``moves`` (neurons moved), ``active``, ``fit`` (largest
-    ``|f_1(x_i) - y_i|``), ``spread`` (of output 1 between the seeds) and ``kernel``
-    (sup-distance from the ridge solution; NaN at ``T = 1``). Dicts keyed by ``T``, and the
-    list of rows. The fits are independent: with an ``executor`` (as for :func:`mtrl.sweep`)
-    they run there. On :func:`mtrl.process_pool` that pays, since a step of these small
-    networks is a few hundred small tensor operations, which one core runs about as fast as
-    two."""
-    X2, y_square = SQUARE_X, SQUARE_Y
+    ``T - 1`` random tasks, for each ``T`` of ``T_grid`` and each draw of the random tasks (a
+    seed of ``draws``: Bernoulli(1/2) labels, the first ``T - 1`` of ``max(T_grid) - 1`` from its
+    ``tasks`` stream), one network of ``width`` per seed of ``seeds`` (the same for every draw),
+    and the weighted ridge solution (:func:`mtrl.kernel_solution`) over a network fitted to the
+    random tasks alone from the seed ``max(seeds) + 1``. The draws are fitted together, one fit
+    per ``T`` (labels per network), and ``T = 1`` once; with an ``executor`` (as for
+    :func:`mtrl.sweep`; :func:`mtrl.process_pool` pays, as these small steps are bound by their
+    overhead) the fits run there. Returns the fits by ``T`` (draw ``j``, seed ``i`` at
+    ``j * len(seeds) + i``); output 1 at ``plane`` (S, P) and the ridge solution there (P), of
+    the first draw, by ``T``; and a table, a row per draw and ``T``, of the worst of the seeds
+    (``gap`` also of the ridge solution's network): ``draw``, ``T``, ``steps`` (of the fit),
+    ``gap``, ``moves`` (neurons moved), ``active``, ``fit`` (largest ``|f_1(x_i) - y_i|``),
+    ``spread`` (of output 1 between the seeds), ``kernel`` (sup-distance from the ridge
+    solution; NaN at ``T = 1``)."""
+    X2, y_square, S, D = SQUARE_X, SQUARE_Y, len(seeds), len(draws)
     coins = torch.full((8, max(T_grid) - 1), 0.5, dtype=D64)
-    random_tasks = torch.bernoulli(coins, generator=stream(seed, "tasks"))
+    drawn = torch.stack([torch.bernoulli(coins, generator=stream(j, "tasks")) for j in draws])
     problems = {}  # (T, main or helper) -> labels and initial networks
     for T in T_grid:
-        Y = torch.cat([y_square[:, None], random_tasks[:, : T - 1]], 1)
-        problems[T, "main"] = Y, networks(X2, T, width, seeds)
-        if T > 1:  # neurons learned on the T - 1 random tasks alone, from a seed of their own
-            problems[T, "helper"] = (
-                random_tasks[:, : T - 1],
-                networks(X2, T - 1, width, [max(seeds) + 1]),
-            )
+        tasks = drawn[:, :, : T - 1]  # (D, 8, T - 1)
+        if T == 1:  # no random task: one fit serves every draw
+            problems[T, "main"] = y_square[:, None], networks(X2, 1, width, seeds)
+            continue
+        Y = torch.cat([y_square.expand(D, -1)[..., None], tasks], 2).repeat_interleave(S, 0)
+        problems[T, "main"] = Y, networks(X2, T, width, list(seeds) * D)
+        # the neurons learned on the T - 1 random tasks alone, from a seed of their own
+        problems[T, "helper"] = tasks, networks(X2, T - 1, width, [max(seeds) + 1] * D)
     solved = _fit_all(X2, problems, lam=lam, tol=tol, executor=executor)
     fits, surfaces, ridge, rows = {}, {}, {}, []
     for T in T_grid:
         fit = fits[T] = solved[T, "main"]
-        F = surfaces[T] = fit.network(plane)[:, :, 0]
-        row = {
-            "T": T, "steps": fit.steps, "gap": fit.gap.max().item(),
-            "moves": int(fit.insertions.max()), "active": int(fit.network.active.sum(1).max()),
-            "fit": (fit.network(X2)[:, :, 0] - y_square).abs().max().item(),
-            "spread": sup_spread(F), "kernel": torch.nan,
-        }  # fmt: skip
+        F = fit.network(plane)[:, :, 0].reshape(-1, S, len(plane))  # (D, S, P); (1, S, P) at T = 1
+        miss = (fit.network(X2)[:, :, 0] - y_square).abs().amax(1).reshape(-1, S)
+        gap, moves = fit.gap.reshape(-1, S), fit.insertions.reshape(-1, S)
+        active = fit.network.active.sum(1).reshape(-1, S)
+        surfaces[T] = F[0]
         if T > 1:
             helper = solved[T, "helper"]
-            ridge[T] = kernel_solution(X2, y_square, helper.network, lam)(plane)[0, :, 0]
-            row["kernel"] = (F - ridge[T]).abs().max().item()
-            row["gap"] = max(row["gap"], helper.gap.max().item())
-        rows.append(row)
-    return fits, surfaces, ridge, rows
+            R = kernel_solution(X2, y_square, helper.network, lam)(plane)[:, :, 0]  # (D, P)
+            ridge[T] = R[0]
+        for j, draw in enumerate(draws):
+            k = j if T > 1 else 0
+            row = {
+                "draw": draw, "T": T, "steps": fit.steps, "gap": gap[k].max().item(),
+                "moves": int(moves[k].max()), "active": int(active[k].max()),
+                "fit": miss[k].max().item(), "spread": sup_spread(F[k]), "kernel": torch.nan,
+            }  # fmt: skip
+            if T > 1:
+                row["kernel"] = (F[j] - R[j]).abs().max().item()
+                row["gap"] = max(row["gap"], helper.gap[j].item())
+            rows.append(row)
+    return fits, surfaces, ridge, pd.DataFrame(rows)
 
 
 def _fit_all(X, problems: dict, *, lam: float, tol: float, executor=None) -> dict:
@@ -218,33 +214,51 @@ def _fit_problem(X, lam: float, tol: float, problem):
     return fit_multitask(X, Y, lam, net, tol=tol)
 
 
-def square_summary(rows: list):
-    """Return the text of the table of :func:`square_task`'s ``rows``, with its legend, and the
-    glue: ``gap_2d`` (the largest; 12 digits), ``spread_2d_single``, ``spread_2d_few`` (the
-    first two ``T``; 6), ``spread_2d_many`` (the largest from the third ``T`` on; 9), ``T_few``
-    and ``T_many`` (the second and the third ``T``), ``kernel_first`` (6) and ``kernel_last``
-    (9) (the distance to the ridge solution at the second and the last ``T``), and
-    ``T_grid_txt``."""
+def square_summary(rows):
+    """Return the text of the tables of :func:`square_task`'s ``rows`` (the first draw, row by
+    row; every ``T`` over the draws), with their legend, and the glue, small numbers to 3
+    significant digits: ``gap_2d`` (the largest), ``spread_2d_single`` (``T = 1``),
+    ``spread_2d_few_low`` and ``_high`` (the range over the draws at the second ``T``),
+    ``few_differ`` (the draws whose spread there exceeds 1e-2), ``spread_2d_many`` (the largest
+    from the third ``T`` on), ``kernel_first`` and ``kernel_last`` (the medians over the draws
+    at the second and the last ``T``), ``kernel_first_high``, ``kernel_last_low`` and ``_high``
+    (ranges), ``kernel_falls`` (the draws whose distance falls at every ``T``), ``T_few`` and
+    ``T_many`` (the second and the third ``T``), and ``T_grid_txt``."""
+    first = rows[rows.draw == rows.draw.iloc[0]]
     row = "{T:4d} {steps:5d} {gap:7.1e} {moves:5d} {active:6d} {fit:7.1e} {spread:7.1e}"
     row += " {kernel:7.1e}"
+    by_T = rows.groupby("T")[["spread", "kernel"]].agg(["median", "min", "max"])
+    span = "{:7.1e} ({:7.1e} to {:7.1e})"
+    draws = ", ".join(map(str, rows.draw.unique()))
     text = "\n".join([
+        f"the first draw of the random tasks (seed {rows.draw.iloc[0]})",
         "   T steps     gap moves active     fit  spread  kernel",
-        *(row.format(**r) for r in rows),
+        *(row.format(**r) for r in first.to_dict("records")),
+        f"each T over the draws of the random tasks (seeds {draws}): median (min to max)",
+        "   T                     spread                     kernel",
+        *(f"{T:4d} {span.format(*x.spread)} {span.format(*x.kernel) if T > 1 else ''}".rstrip()
+          for T, x in by_T.iterrows()),
         "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' output 1",
-        "on the grid over [-1.5, 1.5]^2; kernel: largest sup-distance from the weighted ridge",
-        "solution; steps, moves, active: the worst of the seeds; gap: of the seeds and of the",
-        "network of the random tasks alone that the ridge solution uses",
+        "on the grid over [-1.5, 1.5]^2; kernel: sup-distance from the weighted ridge solution;",
+        "moves, active: the worst of the seeds; steps: of the fit of every draw at that T; gap:",
+        "the worst of the seeds and of the network of the random tasks of the ridge solution",
     ])  # fmt: skip
-    glue = {
-        "gap_2d": _significant(max(r["gap"] for r in rows)),
-        "spread_2d_single": _significant(rows[0]["spread"]),
-        "spread_2d_few": _significant(rows[1]["spread"]),
-        "spread_2d_many": _significant(max(r["spread"] for r in rows[2:])),
-        "T_few": rows[1]["T"], "T_many": rows[2]["T"],
-        "kernel_first": _significant(rows[1]["kernel"]),
-        "kernel_last": _significant(rows[-1]["kernel"]),
-        "T_grid_txt": ", ".join(str(r["T"]) for r in rows),
-    }  # fmt: skip
+    T_grid = list(by_T.index)
+    few, last = rows[rows["T"] == T_grid[1]], rows[rows["T"] == T_grid[-1]]
+    kernel = rows[rows["T"] > 1].pivot(index="T", columns="draw", values="kernel")
+    glue = {name: _significant(value) for name, value in {
+        "gap_2d": rows.gap.max(), "spread_2d_single": first.spread.iloc[0],
+        "spread_2d_few_low": few.spread.min(), "spread_2d_few_high": few.spread.max(),
+        "spread_2d_many": rows[rows["T"] >= T_grid[2]].spread.max(),
+        "kernel_first": few.kernel.median(), "kernel_first_high": few.kernel.max(),
+        "kernel_last": last.kernel.median(), "kernel_last_low": last.kernel.min(),
+        "kernel_last_high": last.kernel.max(),
+    }.items()}  # fmt: skip
+    glue.update(
+        few_differ=int((few.spread > 1e-2).sum()), T_few=T_grid[1], T_many=T_grid[2],
+        kernel_falls=int((kernel.diff().iloc[1:] < 0).all().sum()),
+        T_grid_txt=", ".join(map(str, T_grid)),
+    )  # fmt: skip
     return text, glue
 
 
