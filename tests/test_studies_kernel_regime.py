@@ -45,10 +45,23 @@ def test_square_summary_glue_is_rounded_summarises_the_draws_and_names_the_grid(
 def test_univariate_summary_glues_small_numbers_to_three_significant_digits():
     row = dict(cos=0.99876, steps=5, gap=3.456e-7, excess=1e-9, cost=1.0, to_dots=3.26e-6)
     rows = {name: {**row, "spread": spread} for name, spread in
-            (("single task", 0.41), ("multi-task", 3.64e-6), ("aligned", 0.2))}  # fmt: skip
-    _, glue = study.univariate_summary(rows)
-    assert glue["spread_multi"] == 3.64e-6 and glue["to_dots_multi"] == 3.26e-6  # not 4e-6, 3e-6
-    assert glue["gap_1d"] == 3.46e-7 and glue["cos_multi"] == 0.999
+            (("single task", 0.41), ("multi-task", 3.64e-6), ("aligned control", 0.2))}  # fmt: skip
+    rows["multi-task, draw 1"] = {**row, "cos": -0.5, "spread": 1.234e-6, "to_dots": 5.678e-6}
+    text, glue = study.univariate_summary(rows)
+    assert glue["spread_multi"] == 3.64e-6 and glue["to_dots_multi"] == 5.68e-6  # not 4e-6, 6e-6
+    assert glue["gap_1d"] == 3.46e-7 and glue["cos_multi_high"] == 0.999  # the worst draw each
+    assert glue["cos_multi_low"] == -0.5 and glue["spread_single"] == 0.41
+    assert glue["to_dots_aligned"] == 3.26e-6 and len(text.splitlines()) == 1 + 4 + 3
+
+
+def test_univariate_problems_draw_the_random_tasks_per_seed():
+    problems, more = study.univariate_problems(3, [4, 7])
+    assert list(problems) == ["single task", "multi-task", "aligned control"]
+    assert list(more) == ["multi-task, draw 7"] and more["multi-task, draw 7"].shape == (5, 3)
+    other, _ = study.univariate_problems(3, [7])
+    assert torch.equal(other["multi-task"], more["multi-task, draw 7"])
+    assert not torch.equal(problems["multi-task"], other["multi-task"])
+    assert torch.equal(problems["multi-task"][:, 0], problems["single task"][:, 0])
 
 
 def test_bridge_has_a_row_per_T_and_seed_each_with_its_own_inputs_and_summarises_over_seeds():
