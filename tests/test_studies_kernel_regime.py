@@ -40,6 +40,10 @@ def test_square_summary_glue_is_rounded_summarises_the_draws_and_names_the_grid(
     assert glue["kernel_falls"] == 2 and glue["spread_2d_single"] == 1.0
     assert glue["spread_2d_few_low"] == 0.0667 and glue["spread_2d_few_high"] == 0.2
     assert glue["few_differ"] == 3 and glue["spread_2d_many"] == 0.06 and glue["gap_2d"] == 1e-5
+    fine = pd.concat([rows, rows.assign(T=rows["T"] * 2 - 1)]).drop_duplicates(["draw", "T"])
+    # T = 1, 3, 5, 10, 19: "many" is 10, not the third T (5, where the spread is 0.2)
+    _, glue = study.square_summary(fine.sort_values(["draw", "T"], kind="stable"))
+    assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["spread_2d_many"] == 0.06
 
 
 def test_univariate_summary_glues_small_numbers_to_three_significant_digits():

@@ -176,7 +176,6 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, dra
             continue
         Y = torch.cat([y_square.expand(D, -1)[..., None], tasks], 2).repeat_interleave(S, 0)
         problems[T, "main"] = Y, networks(X2, T, width, list(seeds) * D)
-        # the neurons learned on the T - 1 random tasks alone, from a seed of their own
         problems[T, "helper"] = tasks, networks(X2, T - 1, width, [max(seeds) + 1] * D)
     solved = _fit_all(X2, problems, lam=lam, tol=tol, executor=executor)
     fits, surfaces, ridge, rows = {}, {}, {}, []
@@ -221,12 +220,12 @@ def square_summary(rows):
     """Return the text of the tables of :func:`square_task`'s ``rows`` (the first draw, row by
     row; every ``T`` over the draws), with their legend, and the glue, small numbers to 3
     significant digits: ``gap_2d`` (the largest), ``spread_2d_single`` (``T = 1``),
-    ``spread_2d_few_low`` and ``_high`` (the range over the draws at the second ``T``),
-    ``few_differ`` (the draws whose spread there exceeds 1e-2), ``spread_2d_many`` (the largest
-    from the third ``T`` on), ``kernel_first`` and ``kernel_last`` (the medians over the draws
-    at the second and the last ``T``), ``kernel_first_high``, ``kernel_last_low`` and ``_high``
-    (ranges), ``kernel_falls`` (the draws whose distance falls at every ``T``), ``T_few`` and
-    ``T_many`` (the second and the third ``T``), and ``T_grid_txt``."""
+    ``spread_2d_few_low`` and ``_high`` (the range over the draws at ``T_few``, the second
+    ``T``), ``few_differ`` (the draws whose spread there exceeds 1e-2), ``spread_2d_many`` (the
+    largest from ``T_many`` on: the first ``T >= 10`` after ``T_few``, else the last),
+    ``kernel_first`` and ``kernel_last`` (medians over the draws at ``T_few`` and the last
+    ``T``), ``kernel_first_high``, ``kernel_last_low`` and ``_high`` (ranges), ``kernel_falls``
+    (the draws whose distance falls at every ``T``), ``T_few``, ``T_many`` and ``T_grid_txt``."""
     first = rows[rows.draw == rows.draw.iloc[0]]
     row = "{T:4d} {steps:5d} {gap:7.1e} {moves:5d} {active:6d} {fit:7.1e} {spread:7.1e}"
     row += " {kernel:7.1e}"
@@ -247,18 +246,19 @@ def square_summary(rows):
         "the worst of the seeds and of the network of the random tasks of the ridge solution",
     ])  # fmt: skip
     T_grid = list(by_T.index)
+    T_many = next((T for T in T_grid[2:] if T >= 10), T_grid[-1])
     few, last = rows[rows["T"] == T_grid[1]], rows[rows["T"] == T_grid[-1]]
     kernel = rows[rows["T"] > 1].pivot(index="T", columns="draw", values="kernel")
     glue = {name: _significant(value) for name, value in {
         "gap_2d": rows.gap.max(), "spread_2d_single": first.spread.iloc[0],
         "spread_2d_few_low": few.spread.min(), "spread_2d_few_high": few.spread.max(),
-        "spread_2d_many": rows[rows["T"] >= T_grid[2]].spread.max(),
+        "spread_2d_many": rows[rows["T"] >= T_many].spread.max(),
         "kernel_first": few.kernel.median(), "kernel_first_high": few.kernel.max(),
         "kernel_last": last.kernel.median(), "kernel_last_low": last.kernel.min(),
         "kernel_last_high": last.kernel.max(),
     }.items()}  # fmt: skip
     glue.update(
-        few_differ=int((few.spread > 1e-2).sum()), T_few=T_grid[1], T_many=T_grid[2],
+        few_differ=int((few.spread > 1e-2).sum()), T_few=T_grid[1], T_many=T_many,
         kernel_falls=int((kernel.diff().iloc[1:] < 0).all().sum()),
         T_grid_txt=", ".join(map(str, T_grid)),
     )  # fmt: skip
