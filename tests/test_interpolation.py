@@ -104,6 +104,31 @@ def test_penalized_optimum_is_optimal_and_its_bound_is_tight():
     assert torch.allclose(small.Yhat, Y, atol=1e-6)
 
 
+def test_reduced_dual_points_are_certificates_for_every_network():
+    """prop-kr-univariate-optimum without the paper's claim: for every U with rows of norm at
+    most lam, D^T U is feasible for prop-kr-certificate (orthogonal to the affine functions,
+    sup over neurons at most lam), so the reduced dual bounds every network of every width; at
+    the reduced optimum the residual Y - Yhat is such a point and its bound is the optimum."""
+    from mtrl.kernel_regime import certificate, max_correlation
+
+    lam = 0.05
+    for seed in range(10):
+        x, Y = _data(N=7, T=3, seed=seed)
+        g = torch.Generator().manual_seed(100 + seed)
+        U = torch.randn(5, 5, 3, generator=g, dtype=D64)  # 5 draws of (N - 2, T)
+        U = lam * U / U.norm(dim=2, keepdim=True) * torch.rand(5, 5, 1, generator=g, dtype=D64)
+        dual = second_differences(x).T @ U  # (5, N, T)
+        affine = torch.stack([x, torch.ones_like(x)], 1)
+        assert (dual.transpose(1, 2) @ affine).abs().max() < 1e-12
+        assert max_correlation(x[:, None], dual)[0].max() <= lam * (1 + 1e-12)
+        opt = penalized_optimum(x, Y, lam, tol=1e-12)  # its Yhat is Y - D^T U, U feasible
+        value = max_correlation(x[:, None], (Y - opt.Yhat)[None])[0]
+        assert value.item() <= lam * (1 + 1e-12)
+        objective, bound = certificate(x[:, None], Y, _dots_network(x, opt.Yhat), lam)
+        assert bound.item() == pytest.approx(opt.objective, rel=1e-11)
+        assert objective.item() == pytest.approx(opt.objective, rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("x", "Y", "match"),
     [

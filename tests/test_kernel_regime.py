@@ -40,18 +40,8 @@ def _random_U(X, T, S=3, seed=0):
     return affine_projector(X) @ torch.randn(S, X.shape[0], T, generator=g, dtype=D64)
 
 
-def test_max_correlation_is_the_supremum_over_a_dense_search():
-    # d = 1: every knot position on a fine grid
-    U = _random_U(X1, 3)
-    value, w, b = max_correlation(X1, U)
-    knots = torch.linspace(-3, 3, 6001, dtype=D64)
-    H = torch.relu(X1.T - knots[:, None])  # (knots, N), w = 1
-    dense = torch.einsum("cn,snt->sct", H, U).norm(dim=2).amax(1)
-    assert bool((value >= dense - 1e-12).all()) and torch.allclose(value, dense, rtol=1e-9)
-    # d = 2: directions and offsets on a fine grid never exceed it, and come close
-    X, _ = _square_data()
-    X = X + 0.05 * torch.randn(X.shape, generator=torch.Generator().manual_seed(3), dtype=D64)
-    U = _random_U(X, 4)
+def _check_square_supremum(X, U):
+    """max_correlation at d = 2 against directions and offsets on a fine grid."""
     value, w, b = max_correlation(X, U)
     angles = torch.linspace(0, 2 * math.pi, 1441, dtype=D64)[:-1]
     dirs = torch.stack([angles.cos(), angles.sin()], 1)
@@ -63,6 +53,22 @@ def test_max_correlation_is_the_supremum_over_a_dense_search():
     attained = torch.einsum("sn,snt->st", h, U)
     assert torch.allclose(attained.norm(dim=1), value, rtol=1e-12)
     assert torch.allclose(w.norm(dim=1), torch.ones(3, dtype=D64))
+
+
+def test_max_correlation_is_the_supremum_over_a_dense_search():
+    # d = 1: every knot position on a fine grid
+    U = _random_U(X1, 3)
+    value, _, _ = max_correlation(X1, U)
+    knots = torch.linspace(-3, 3, 6001, dtype=D64)
+    H = torch.relu(X1.T - knots[:, None])  # (knots, N), w = 1
+    dense = torch.einsum("cn,snt->sct", H, U).norm(dim=2).amax(1)
+    assert bool((value >= dense - 1e-12).all()) and torch.allclose(value, dense, rtol=1e-9)
+    # d = 2: directions and offsets on a fine grid never exceed it, and come close, on the
+    # chapter's square (collinear triples: coincident critical angles) and on a perturbed one
+    square, _ = _square_data()
+    noise = 0.05 * torch.randn(square.shape, generator=torch.Generator().manual_seed(3), dtype=D64)
+    for X in (square, square + noise):
+        _check_square_supremum(X, _random_U(X, 4))
 
 
 def test_certificate_bounds_every_network_and_the_exact_optimum():
@@ -126,7 +132,8 @@ def test_fits_are_deterministic_and_seeded():
     assert torch.equal(one.W[0], nets[0].W[1])  # a seed's draw does not depend on the others
 
 
-def test_kernel_solution_solves_the_weighted_ridge_problem():
+@pytest.mark.parametrize("weighted", [True, False])
+def test_kernel_solution_solves_the_weighted_ridge_problem(weighted):
     X, y = _square_data()
     g = torch.Generator().manual_seed(0)
     W = torch.nn.functional.normalize(torch.randn(2, 40, 2, generator=g, dtype=D64), dim=2)
@@ -136,11 +143,12 @@ def test_kernel_solution_solves_the_weighted_ridge_problem():
     zeros = torch.zeros
     net = ReluNetwork(W, b, V, zeros(2, 5, 2, dtype=D64), zeros(2, 5, dtype=D64))
     lam = 0.1
-    sol = kernel_solution(X, y, net, lam)
-    assert bool((sol.V[:, :5] == 0).all())
+    sol = kernel_solution(X, y, net, lam, weighted=weighted)
+    other = kernel_solution(X, y, net, lam, weighted=not weighted)
+    assert bool((sol.V[:, :5] == 0).all()) and (sol.V - other.V).abs().max() > 1e-3
     v = sol.V[..., 0].requires_grad_(True)
     Phi = torch.relu(X @ W.transpose(1, 2) + b[:, None, :])
-    gamma = 1 / V.norm(dim=2).clamp_min(1e-300)
+    gamma = 1 / V.norm(dim=2).clamp_min(1e-300) if weighted else torch.ones(2, 40, dtype=D64)
     resid = affine_projector(X) @ (y - (Phi @ v[..., None])[..., 0]).T
     alive = V.norm(dim=2) > 0
     objective = 0.5 * (resid**2).sum() + lam / 2 * (gamma * v**2 * alive).sum()

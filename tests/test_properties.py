@@ -2,8 +2,7 @@
 under rotations and permutations, shapes and dtypes for random valid sizes."""
 
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import mtrl
 

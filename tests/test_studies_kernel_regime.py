@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import torch
 
-from mtrl.studies import kernel_regime as study
+from mtrl.studies import kernel_bridge, kernel_regime as study
 
 
 def test_sobolev_comparison_is_connect_the_dots_inside_and_flat_outside():
@@ -24,15 +24,17 @@ def test_square_summary_glue_is_rounded_summarises_the_draws_and_names_the_grid(
     rows = pd.DataFrame([
         {"draw": draw, "T": T, "steps": 10, "gap": 1e-6 * T, "moves": 0, "active": 5,
          "fit": 1e-3, "spread": (1.0 if T == 1 else 0.2 * (draw - 3)) / T,
-         "kernel": float("nan") if T == 1 else 0.123456789123 / T ** (draw - 3)}
+         "kernel": float("nan") if T == 1 else 0.123456789123 / T ** (draw - 3),
+         "equal": float("nan") if T == 1 else 0.1 * draw}
         for draw in (4, 5, 6) for T in (1, 3, 10)
     ])  # fmt: skip
     rows.loc[(rows.draw == 6) & (rows["T"] == 10), "kernel"] = 0.5  # draw 6 rises at T = 10
     text, glue = study.square_summary(rows)
     lines = text.splitlines()
-    assert lines[0].endswith("(seed 4)") and lines[2].split()[0] == "1" and len(lines) == 14
+    assert lines[0].endswith("(seed 4)") and lines[2].split()[0] == "1" and len(lines) == 15
     assert lines[5].startswith("each T") and "seeds 4, 5, 6" in lines[5]
     assert lines[7].split() == ["1", "1.0e+00", "(1.0e+00", "to", "1.0e+00)"]  # no kernel at T = 1
+    assert lines[8].split()[-4:] == ["5.0e-01", "(4.0e-01", "to", "6.0e-01)"]  # equal weights
     assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["T_grid_txt"] == "1, 3, 10"
     assert glue["kernel_first"] == 0.0137  # the median over the draws, to 3 significant digits
     assert glue["kernel_first_high"] == 0.0412 and glue["kernel_last_high"] == 0.5
@@ -40,10 +42,14 @@ def test_square_summary_glue_is_rounded_summarises_the_draws_and_names_the_grid(
     assert glue["kernel_falls"] == 2 and glue["spread_2d_single"] == 1.0
     assert glue["spread_2d_few_low"] == 0.0667 and glue["spread_2d_few_high"] == 0.2
     assert glue["few_differ"] == 3 and glue["spread_2d_many"] == 0.06 and glue["gap_2d"] == 1e-5
+    assert glue["equal_last_low"] == 0.4 and glue["equal_last_high"] == 0.6
+    assert glue["ratio_last_high"] == 0.833  # draw 6: 0.5 / 0.6, the draw of the largest ratio
+    assert glue["differ_at"] == study.DIFFER_AT and glue["T_many_txt"] == "10"
     fine = pd.concat([rows, rows.assign(T=rows["T"] * 2 - 1)]).drop_duplicates(["draw", "T"])
     # T = 1, 3, 5, 10, 19: "many" is 10, not the third T (5, where the spread is 0.2)
     _, glue = study.square_summary(fine.sort_values(["draw", "T"], kind="stable"))
     assert glue["T_few"] == 3 and glue["T_many"] == 10 and glue["spread_2d_many"] == 0.06
+    assert glue["T_many_txt"] == "10 and 19"
 
 
 def test_univariate_summary_glues_small_numbers_to_three_significant_digits():
@@ -55,7 +61,7 @@ def test_univariate_summary_glues_small_numbers_to_three_significant_digits():
     assert glue["spread_multi"] == 3.64e-6 and glue["to_dots_multi"] == 5.68e-6  # not 4e-6, 6e-6
     assert glue["gap_1d"] == 3.46e-7 and glue["cos_multi_high"] == 0.999  # the worst draw each
     assert glue["cos_multi_low"] == -0.5 and glue["spread_single"] == 0.41
-    assert glue["to_dots_aligned"] == 3.26e-6 and len(text.splitlines()) == 1 + 4 + 3
+    assert glue["to_dots_aligned"] == 3.26e-6 and len(text.splitlines()) == 1 + 4 + 4
 
 
 def test_univariate_problems_draw_the_random_tasks_per_seed():
@@ -73,13 +79,13 @@ def test_bridge_has_a_row_per_T_and_seed_each_with_its_own_inputs_and_summarises
     from mtrl.seeds import stream
 
     base = mtrl.Config(d=12, r=2, m=16, n1=40, n2=40)
-    table, rf = study.bridge(base, T=[1, 6], points=15, seeds=[0, 1])
+    table, rf = kernel_bridge.runs(base, T=[1, 6], points=15, seeds=[0, 1])
     assert list(zip(table["T"], table.seed, strict=True)) == [(1, 0), (6, 0), (1, 1), (6, 1)]
     res = mtrl.run(base.replace(T=6, seed=1))
     X_in, X_other = torch.randn(2, 15, 12, generator=stream(1, "downstream"))
     assert table.deviation.iloc[3] == mtrl.kernel_deviation(res.W, res.b, res.M, X_in, X_other)
     assert table.leakage.iloc[3] == res.leakage[-1].item() and list(rf.index) == [0, 1]
-    by_T, text, glue = study.bridge_summary(table, rf)
+    by_T, text, glue = kernel_bridge.summary(table, rf)
     assert glue["bridge_Tmax_high"] == round(table.deviation[table["T"] == 6].max(), 4)
     assert glue["bridge_rf"] == round(rf.median(), 3) and len(text.splitlines()) == 2 + 2
     assert by_T.low.iloc[0] == table.deviation[table["T"] == 1].min()

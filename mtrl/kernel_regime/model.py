@@ -128,13 +128,17 @@ def init_relu_networks(
     return ReluNetwork(W, b, V, X.new_zeros(S, T, d), X.new_zeros(S, T))
 
 
-def kernel_solution(X: Tensor, y: Tensor, network: ReluNetwork, lam: float) -> ReluNetwork:
+def kernel_solution(
+    X: Tensor, y: Tensor, network: ReluNetwork, lam: float, *, weighted: bool = True
+) -> ReluNetwork:
     """Fit one task ``y`` (N) by the weighted-l2 problem over ``network``'s neurons ([N24]):
 
         min_v 1/2 sum_i (y_i - sum_k v_k phi_k(x_i) - J x_i - c)^2 + lam/2 sum_k gamma_k v_k^2
 
     with ``phi_k = relu(w_k^T x + b_k)`` and ``gamma_k = 1 / ||v*_k||`` over the active neurons
-    of each of the S networks (the others get ``v_k = 0``). Returns the S one-output networks.
+    of each of the S networks (the others get ``v_k = 0``), or ``gamma_k = 1`` if not
+    ``weighted`` (the control: the same features, equal weights). Returns the S one-output
+    networks.
     """
     lam = check_float("lam", lam, low_open=True)
     if y.shape != (X.shape[0],):
@@ -143,7 +147,7 @@ def kernel_solution(X: Tensor, y: Tensor, network: ReluNetwork, lam: float) -> R
     norms = network.V.norm(dim=2)  # (S, m)
     Phi = torch.relu(preactivation(X, network.W, network.b))
     Phi = Phi * (norms > 0)[:, None, :]
-    gamma = torch.where(norms > 0, 1 / norms, torch.ones_like(norms))
+    gamma = torch.where((norms > 0) & weighted, 1 / norms, torch.ones_like(norms))
     G = Phi.transpose(1, 2) @ P @ Phi + lam * torch.diag_embed(gamma)
     v = torch.linalg.solve(G, Phi.transpose(1, 2) @ (P @ y))  # (S, m)
     residual = (y - (Phi @ v[..., None])[..., 0])[..., None]

@@ -91,18 +91,20 @@ def surfaces(axis, X, y, outputs: dict, ridge: dict, seeds) -> plt.Figure:
 
 
 def distances_against_T(rows) -> plt.Figure:
-    """Plot, against the number of tasks, the spread of output 1 across initialisations and its
-    distance to the weighted ridge solution: the median over the draws of the random tasks as a
-    line, a band from their minimum to their maximum, and each draw as a dot.
+    """Plot, against the number of tasks, the spread of output 1 across initialisations, its
+    distance to the weighted ridge solution and to the control with equal weights: the median
+    over the draws of the random tasks as a line, a band from their minimum to their maximum,
+    and each draw as a dot.
 
     ``rows``: a tidy table, a row per draw and number of tasks, with columns ``draw``, ``T``
-    and the distances ``spread`` and ``kernel`` (NaN at ``T = 1``, which has no ridge
-    solution and is left out of that series).
+    and the distances ``spread``, ``kernel`` and ``equal`` (NaN at ``T = 1``, which has no
+    ridge solution and is left out of those series).
     """
     fig, ax = plt.subplots(figsize=(5.8, 3.8))
     series = (("spread", "spread across initialisations", "o", "-"),
-              ("kernel", "distance to the weighted ridge solution", "s", "--"))  # fmt: skip
-    for (y, label, marker, ls), color in zip(series, colors(2), strict=True):
+              ("kernel", "distance to the weighted ridge solution", "s", "--"),
+              ("equal", "distance to the ridge solution, equal weights", "^", ":"))  # fmt: skip
+    for (y, label, marker, ls), color in zip(series, colors(3), strict=True):
         data = rows.dropna(subset=[y])
         seed_band(ax, data, x="T", y=y, color=color, marker=marker, ls=ls, label=label)
         ax.scatter(data["T"], data[y], color=color, marker=marker, s=10, alpha=0.5, lw=0)

@@ -16,8 +16,7 @@ import numpy as np
 
 from ..experiments import Config, Result, run_all
 from ..population import heuristic_leakage, rho
-from ..transfer import needed_width, transfer_table
-from ..transfer import width_table as ridge_width_table
+from ..transfer import needed_width, transfer_table, width_table as ridge_width_table
 
 __all__ = [
     "BIAS_CURVES",

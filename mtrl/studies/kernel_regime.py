@@ -2,8 +2,8 @@
 fits of multi-output shallow ReLU networks ([N24], :func:`mtrl.fit_multitask`) to univariate
 data (one task, with random tasks, with an aligned task) against the exact optimum, the Sobolev
 kernel interpolant against connect-the-dots, two-dimensional fits of the square task with
-``T - 1`` random tasks against the weighted ridge solution, and the bridge to the pretraining
-chapters (the learned kernel's deviation from a kernel of ``M^T x``).
+``T - 1`` random tasks against the weighted ridge solution (the chapter's bridge to the
+pretraining chapters is :mod:`mtrl.studies.kernel_bridge`).
 
 Each experiment returns the fits and a row of numbers per setting; each ``*_summary`` returns
 the text of the table that the chapter prints and a dict of the numbers that its prose quotes,
@@ -18,8 +18,6 @@ import functools
 import pandas as pd
 import torch
 
-from ..downstream import kernel_deviation
-from ..experiments import Config, run, sweep
 from ..fits import fit_multitask
 from ..interpolation import (
     alignment,
@@ -33,7 +31,7 @@ from ..resources import map_on
 from ..seeds import stream
 
 __all__ = [
-    "LINE", "SQUARE_X", "SQUARE_Y", "WIDE", "X_1D", "bridge", "bridge_summary", "networks",
+    "DIFFER_AT", "LINE", "SQUARE_X", "SQUARE_Y", "WIDE", "X_1D", "networks",
     "sobolev_comparison", "square_grid", "square_summary", "square_task", "univariate",
     "univariate_problems", "univariate_summary"
 ]  # fmt: skip
@@ -46,6 +44,7 @@ WIDE = torch.linspace(-4.0, 4.0, 801, dtype=D64)  # where the Sobolev interpolan
 _CORNERS = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]], dtype=D64)
 SQUARE_X = torch.cat([_CORNERS, 0.5 * _CORNERS])  # the corners of two squares, in 2-D
 SQUARE_Y = torch.cat([torch.zeros(4, dtype=D64), torch.ones(4, dtype=D64)])  # 1 on the inner
+DIFFER_AT = 1e-2  # spread above which the few-task fits of a draw are counted as different
 
 
 def networks(X, T: int, m: int, seeds):
@@ -71,7 +70,8 @@ def univariate(problems: dict, *, width: int, lam: float, tol: float, seeds):
     """Return, for each problem of :func:`univariate_problems`: its certified fit
     (:func:`mtrl.fit_multitask` of one network of ``width`` per seed, penalty ``lam``, to the
     relative duality gap ``tol``), its exact optimum (:func:`mtrl.penalized_optimum`), and a
-    row (the worst of the seeds): ``cos`` (largest cosine of consecutive slope changes),
+    row (the worst of the seeds): ``cos`` (largest cosine of consecutive slope changes of the
+    optimum's fitted values),
     ``steps``, ``gap``, ``excess`` (relative, over the optimum), ``cost`` (path norm over
     ``R(f_D)`` of the optimal fitted values), ``to_dots`` (sup-distance from their
     connect-the-dots interpolant) and ``spread`` (between the seeds), both sups over
@@ -85,7 +85,8 @@ def univariate(problems: dict, *, width: int, lam: float, tol: float, seeds):
         opt = optima[name] = penalized_optimum(x, Y, lam)
         on = fit.network(line[:, None])[:, inside]
         rows[name] = {
-            "cos": alignment(x, Y).max().item(), "steps": fit.steps, "gap": fit.gap.max().item(),
+            "cos": alignment(x, opt.Yhat).max().item(), "steps": fit.steps,
+            "gap": fit.gap.max().item(),
             "excess": ((fit.objective - opt.objective) / opt.objective).max().item(),
             "cost": (fit.network.path_norm / representational_cost(x, opt.Yhat)).max().item(),
             "to_dots": (on - connect_the_dots(x, opt.Yhat, line[inside])).abs().max().item(),
@@ -105,9 +106,10 @@ def univariate_summary(rows: dict):
     text = "\n".join([
         "                         cos steps     gap    P-P*     cost  to f_D  spread",
         *(row.format(name, **r) for name, r in rows.items()),
-        "cos: largest cosine of consecutive slope changes; gap: certified relative duality gap;",
-        "P-P*: relative excess over the exact optimum; cost: path norm / R(f_D) of the optimal",
-        "fitted values; to f_D, spread: sup over [x_1, x_N]; all: the worst of the seeds",
+        "cos: largest cosine of consecutive slope changes of the optimal fitted values; gap:",
+        "certified relative duality gap; P-P*: relative excess over the exact optimum; cost: path",
+        "norm / R(f_D) of the optimal fitted values; to f_D, spread: sup over [x_1, x_N] and over",
+        "the outputs; all: the worst of the seeds",
     ])  # fmt: skip
     multi = [r for name, r in rows.items() if name.startswith("multi-task")]
     groups = {"single": [rows["single task"]], "multi": multi, "aligned": [rows["aligned control"]]}
@@ -164,7 +166,8 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, dra
     (``gap`` also of the ridge solution's network): ``draw``, ``T``, ``steps`` (of the fit),
     ``gap``, ``moves`` (neurons moved), ``active``, ``fit`` (largest ``|f_1(x_i) - y_i|``),
     ``spread`` (of output 1 between the seeds), ``kernel`` (sup-distance from the ridge
-    solution; NaN at ``T = 1``)."""
+    solution; NaN at ``T = 1``) and ``equal`` (from the control: the ridge solution over the
+    same neurons with equal weights, ``weighted=False``; NaN at ``T = 1``)."""
     X2, y_square, S, D = SQUARE_X, SQUARE_Y, len(seeds), len(draws)
     coins = torch.full((8, max(T_grid) - 1), 0.5, dtype=D64)
     drawn = torch.stack([torch.bernoulli(coins, generator=stream(j, "tasks")) for j in draws])
@@ -189,6 +192,7 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, dra
         if T > 1:
             helper = solved[T, "helper"]
             R = kernel_solution(X2, y_square, helper.network, lam)(plane)[:, :, 0]  # (D, P)
+            E = kernel_solution(X2, y_square, helper.network, lam, weighted=False)(plane)[..., 0]
             ridge[T] = R[0]
         for j, draw in enumerate(draws):
             k = j if T > 1 else 0
@@ -196,9 +200,11 @@ def square_task(T_grid, plane, *, width: int, lam: float, tol: float, seeds, dra
                 "draw": draw, "T": T, "steps": fit.steps, "gap": gap[k].max().item(),
                 "moves": int(moves[k].max()), "active": int(active[k].max()),
                 "fit": miss[k].max().item(), "spread": sup_spread(F[k]), "kernel": torch.nan,
+                "equal": torch.nan,
             }  # fmt: skip
             if T > 1:
                 row["kernel"] = (F[j] - R[j]).abs().max().item()
+                row["equal"] = (F[j] - E[j]).abs().max().item()
                 row["gap"] = max(row["gap"], helper.gap[j].item())
             rows.append(row)
     return fits, surfaces, ridge, pd.DataFrame(rows)
@@ -221,29 +227,33 @@ def square_summary(rows):
     row; every ``T`` over the draws), with their legend, and the glue, small numbers to 3
     significant digits: ``gap_2d`` (the largest), ``spread_2d_single`` (``T = 1``),
     ``spread_2d_few_low`` and ``_high`` (the range over the draws at ``T_few``, the second
-    ``T``), ``few_differ`` (the draws whose spread there exceeds 1e-2), ``spread_2d_many`` (the
-    largest from ``T_many`` on: the first ``T >= 10`` after ``T_few``, else the last),
-    ``kernel_first`` and ``kernel_last`` (medians over the draws at ``T_few`` and the last
-    ``T``), ``kernel_first_high``, ``kernel_last_low`` and ``_high`` (ranges), ``kernel_falls``
+    ``T``), ``few_differ`` (the draws whose spread there exceeds ``differ_at`` = 0.01),
+    ``spread_2d_many`` (the largest from ``T_many`` on: the first ``T >= 10`` after ``T_few``,
+    else the last; ``T_many_txt`` lists them), ``kernel_first`` and ``kernel_last`` (medians over
+    the draws at ``T_few`` and the last ``T``), ``kernel_first_high``, ``kernel_last_low`` and
+    ``_high`` (ranges), ``equal_last_low`` and ``_high`` (the control's range at the last ``T``),
+    ``ratio_last_high`` (the largest ratio of ``kernel`` to ``equal`` there), ``kernel_falls``
     (the draws whose distance falls at every ``T``), ``T_few``, ``T_many`` and ``T_grid_txt``."""
     first = rows[rows.draw == rows.draw.iloc[0]]
     row = "{T:4d} {steps:5d} {gap:7.1e} {moves:5d} {active:6d} {fit:7.1e} {spread:7.1e}"
-    row += " {kernel:7.1e}"
-    by_T = rows.groupby("T")[["spread", "kernel"]].agg(["median", "min", "max"])
+    row += " {kernel:7.1e} {equal:7.1e}"
+    by_T = rows.groupby("T")[["spread", "kernel", "equal"]].agg(["median", "min", "max"])
     span = "{:7.1e} ({:7.1e} to {:7.1e})"
-    draws = ", ".join(map(str, rows.draw.unique()))
+    ranges = ["spread", "kernel", "equal"]
     text = "\n".join([
         f"the first draw of the random tasks (seed {rows.draw.iloc[0]})",
-        "   T steps     gap moves active     fit  spread  kernel",
+        "   T steps     gap moves active     fit  spread  kernel   equal",
         *(row.format(**r) for r in first.to_dict("records")),
-        f"each T over the draws of the random tasks (seeds {draws}): median (min to max)",
-        "   T                     spread                     kernel",
-        *(f"{T:4d} {span.format(*x.spread)} {span.format(*x.kernel) if T > 1 else ''}".rstrip()
+        "each T over the draws of the random tasks (seeds "
+        f"{', '.join(map(str, rows.draw.unique()))}): median (min to max)",
+        "   T                     spread                     kernel                      equal",
+        *(f"{T:4d} " + " ".join(span.format(*x[q]) for q in ranges[: 1 + 2 * (T > 1)])
           for T, x in by_T.iterrows()),
         "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' output 1",
         "on the grid over [-1.5, 1.5]^2; kernel: sup-distance from the weighted ridge solution;",
-        "moves, active: the worst of the seeds; steps: of the fit of every draw at that T; gap:",
-        "the worst of the seeds and of the network of the random tasks of the ridge solution",
+        "equal: from the ridge solution over the same neurons with equal weights; moves, active:",
+        "the worst of the seeds; steps: of the fit of every draw at that T; gap: the worst of the",
+        "seeds and of the network of the random tasks of the ridge solution",
     ])  # fmt: skip
     T_grid = list(by_T.index)
     T_many = next((T for T in T_grid[2:] if T >= 10), T_grid[-1])
@@ -255,56 +265,19 @@ def square_summary(rows):
         "spread_2d_many": rows[rows["T"] >= T_many].spread.max(),
         "kernel_first": few.kernel.median(), "kernel_first_high": few.kernel.max(),
         "kernel_last": last.kernel.median(), "kernel_last_low": last.kernel.min(),
-        "kernel_last_high": last.kernel.max(),
+        "kernel_last_high": last.kernel.max(), "equal_last_low": last.equal.min(),
+        "equal_last_high": last.equal.max(), "ratio_last_high": (last.kernel / last.equal).max(),
     }.items()}  # fmt: skip
+    many = [T for T in T_grid if T >= T_many]
     glue.update(
-        few_differ=int((few.spread > 1e-2).sum()), T_few=T_grid[1], T_many=T_many,
-        kernel_falls=int((kernel.diff().iloc[1:] < 0).all().sum()),
-        T_grid_txt=", ".join(map(str, T_grid)),
+        few_differ=int((few.spread > DIFFER_AT).sum()), differ_at=DIFFER_AT, T_few=T_grid[1],
+        T_many=T_many, kernel_falls=int((kernel.diff().iloc[1:] < 0).all().sum()),
+        T_grid_txt=", ".join(map(str, T_grid)), T_many_txt=_listed(many),
     )  # fmt: skip
     return text, glue
 
 
-def bridge(base: Config, *, T, points: int, seeds):
-    """Return a tidy table of the kernel deviation (:func:`mtrl.kernel_deviation`, on
-    ``points`` inputs and their fresh orthogonal parts from the ``downstream`` stream of each
-    seed) and the leakage after pretraining ``base`` on each number of tasks of ``T``, a row per
-    ``T`` and seed of ``seeds`` (columns ``T``, ``seed``, ``deviation``, ``leakage``), and the
-    kernel deviations of the random-features networks of the same seeds (``T = 1``), a Series by
-    seed."""
-    rows, rf = [], {}
-    for s in seeds:
-        noise = stream(s, "downstream")
-        X_in, X_other = torch.randn(2, points, base.d, generator=noise)
-        for res in sweep(base.replace(seed=s), T=list(T)):
-            deviation = kernel_deviation(res.W, res.b, res.M, X_in, X_other)
-            rows.append((res.config.T, s, deviation, res.leakage[-1].item()))
-        net = run(base.replace(T=1, seed=s, algorithm="random_features"))
-        rf[s] = kernel_deviation(net.W, net.b, net.M, X_in, X_other)
-    table = pd.DataFrame(rows, columns=["T", "seed", "deviation", "leakage"])
-    return table, pd.Series(rf, name="deviation").rename_axis("seed")
-
-
-def bridge_summary(table, rf):
-    """Return the medians over the seeds of :func:`bridge`'s ``table`` by ``T`` (``deviation``
-    with the seeds' ``low`` and ``high``, and ``leakage``), the text of that table, and the glue:
-    ``bridge_rf`` (3 digits; median), ``bridge_T1`` (3) and ``bridge_Tmax`` (4), the median
-    deviations after the fewest and the most tasks, ``bridge_Tmax_high`` (4; the largest over
-    the seeds there), and ``bridge_grid_txt``."""
-    by_T = table.groupby("T").agg(
-        deviation=("deviation", "median"), low=("deviation", "min"),
-        high=("deviation", "max"), leakage=("leakage", "median"),
-    )  # fmt: skip
-    lines = [f"median over seeds {', '.join(map(str, rf.index))} (range over the seeds)",
-             f"random features: kernel deviation {rf.median():.3f} ({rf.min():.3f} to "
-             f"{rf.max():.3f})"]  # fmt: skip
-    for t, x in by_T.iterrows():
-        lines.append(f"T = {t:5d}: kernel deviation {x.deviation:.4f} ({x.low:.4f} to "
-                     f"{x.high:.4f}), leakage {x.leakage:.4f}")  # fmt: skip
-    glue = {
-        "bridge_rf": round(rf.median(), 3), "bridge_T1": round(by_T.deviation.iloc[0], 3),
-        "bridge_Tmax": round(by_T.deviation.iloc[-1], 4),
-        "bridge_Tmax_high": round(by_T.high.iloc[-1], 4),
-        "bridge_grid_txt": ", ".join(map(str, by_T.index)),
-    }  # fmt: skip
-    return by_T, "\n".join(lines), glue
+def _listed(values) -> str:
+    """Return ``"a, b and c"`` for ``values`` ``[a, b, c]``."""
+    words = [str(v) for v in values]
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0]
