@@ -100,7 +100,7 @@ def distances_against_T(rows) -> plt.Figure:
     and the distances ``spread``, ``kernel`` and ``equal`` (NaN at ``T = 1``, which has no
     ridge solution and is left out of those series).
     """
-    fig, ax = plt.subplots(figsize=(5.8, 3.8))
+    fig, ax = plt.subplots(figsize=(5.8, 4.4))
     series = (("spread", "spread across initialisations", "o", "-"),
               ("kernel", "distance to the weighted ridge solution", "s", "--"),
               ("equal", "distance to the ridge solution, equal weights", "^", ":"))  # fmt: skip
@@ -110,7 +110,7 @@ def distances_against_T(rows) -> plt.Figure:
         ax.scatter(data["T"], data[y], color=color, marker=marker, s=10, alpha=0.5, lw=0)
     ax.set(yscale="log", xlabel="number of tasks $T$", ylabel="sup-distance of output 1")
     log_ticks(ax, sorted(rows["T"].unique()))
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.17))  # off the data
     return fig
 
 
