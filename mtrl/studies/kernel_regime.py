@@ -14,6 +14,7 @@ without ``digits``).
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import pandas as pd
 import torch
@@ -44,6 +45,7 @@ WIDE = torch.linspace(-4.0, 4.0, 801, dtype=D64)  # where the Sobolev interpolan
 _CORNERS = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]], dtype=D64)
 SQUARE_X = torch.cat([_CORNERS, 0.5 * _CORNERS])  # the corners of two squares, in 2-D
 SQUARE_Y = torch.cat([torch.zeros(4, dtype=D64), torch.ones(4, dtype=D64)])  # 1 on the inner
+WIDTH = 78  # characters per printed line: the book's column
 DIFFER_AT = 1e-2  # spread above which the few-task fits of a draw are counted as different
 
 
@@ -106,10 +108,11 @@ def univariate_summary(rows: dict):
     text = "\n".join([
         "                         cos steps     gap    P-P*     cost  to f_D  spread",
         *(row.format(name, **r) for name, r in rows.items()),
-        "cos: largest cosine of consecutive slope changes of the optimal fitted values; gap:",
-        "certified relative duality gap; P-P*: relative excess over the exact optimum; cost: path",
-        "norm / R(f_D) of the optimal fitted values; to f_D, spread: sup over [x_1, x_N] and over",
-        "the outputs; all: the worst of the seeds",
+        *textwrap.wrap(
+            "cos: largest cosine of consecutive slope changes of the optimal fitted values; gap: "
+            "certified relative duality gap; P-P*: relative excess over the exact optimum; cost: "
+            "path norm / R(f_D) of the optimal fitted values; to f_D, spread: sup over [x_1, x_N] "
+            "and over the outputs; all: the worst of the seeds", WIDTH),
     ])  # fmt: skip
     multi = [r for name, r in rows.items() if name.startswith("multi-task")]
     groups = {"single": [rows["single task"]], "multi": multi, "aligned": [rows["aligned control"]]}
@@ -238,22 +241,23 @@ def square_summary(rows):
     row = "{T:4d} {steps:5d} {gap:7.1e} {moves:5d} {active:6d} {fit:7.1e} {spread:7.1e}"
     row += " {kernel:7.1e} {equal:7.1e}"
     by_T = rows.groupby("T")[["spread", "kernel", "equal"]].agg(["median", "min", "max"])
-    span = "{:7.1e} ({:7.1e} to {:7.1e})"
     ranges = ["spread", "kernel", "equal"]
     text = "\n".join([
         f"the first draw of the random tasks (seed {rows.draw.iloc[0]})",
         "   T steps     gap moves active     fit  spread  kernel   equal",
         *(row.format(**r) for r in first.to_dict("records")),
-        "each T over the draws of the random tasks (seeds "
-        f"{', '.join(map(str, rows.draw.unique()))}): median (min to max)",
-        "   T                     spread                     kernel                      equal",
-        *(f"{T:4d} " + " ".join(span.format(*x[q]) for q in ranges[: 1 + 2 * (T > 1)])
+        *textwrap.wrap("each T over the draws of the random tasks (seeds "
+                       f"{', '.join(map(str, rows.draw.unique()))}): median, min, max", WIDTH),
+        "   T  spread     min     max  kernel     min     max   equal     min     max",
+        *(f"{T:4d} " + " ".join(f"{v:7.1e}" for q in ranges[: 1 + 2 * (T > 1)] for v in x[q])
           for T, x in by_T.iterrows()),
-        "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' output 1",
-        "on the grid over [-1.5, 1.5]^2; kernel: sup-distance from the weighted ridge solution;",
-        "equal: from the ridge solution over the same neurons with equal weights; moves, active:",
-        "the worst of the seeds; steps: of the fit of every draw at that T; gap: the worst of the",
-        "seeds and of the network of the random tasks of the ridge solution",
+        *textwrap.wrap(
+            "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' "
+            "output 1 on the grid over [-1.5, 1.5]^2; kernel: sup-distance from the weighted ridge "
+            "solution; equal: from the ridge solution over the same neurons with equal weights; "
+            "moves, active: the worst of the seeds; steps: of the fit of every draw at that T; "
+            "gap: the worst of the seeds and of the network of the random tasks of the ridge "
+            "solution", WIDTH),
     ])  # fmt: skip
     T_grid = list(by_T.index)
     T_many = next((T for T in T_grid[2:] if T >= 10), T_grid[-1])
