@@ -195,6 +195,23 @@ def test_every_glue_reference_of_the_book_names_a_value_that_its_notebook_glues(
     assert len(texts) > 50 and not missing, sorted(missing)
 
 
+def test_printed_lines_fit_the_column_of_the_book():
+    """What the chapters print stays within mtrl.studies.reports.WIDTH characters a line, the
+    width that the book's column shows without a horizontal scroll."""
+    from mtrl.studies.reports import WIDTH
+
+    book = Path(__file__).parents[1] / "book"
+    lines = [
+        (p.name, line)
+        for p in sorted(book.glob("0*.ipynb"))
+        for c in nbformat.read(p, 4).cells if c.cell_type == "code"
+        for out in c.get("outputs", []) if out.get("output_type") == "stream"
+        for line in out["text"].splitlines()
+    ]  # fmt: skip
+    wide = [(name, len(line), line) for name, line in lines if len(line.rstrip()) > WIDTH]
+    assert len(lines) > 100 and not wide, wide
+
+
 def test_glued_numbers_are_rounded_and_integers_stay_integers(monkeypatch):
     import myst_nb
 

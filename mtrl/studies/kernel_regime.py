@@ -30,6 +30,7 @@ from ..interpolation import (
 from ..kernel_regime import init_relu_networks, kernel_solution, sup_spread
 from ..resources import map_on
 from ..seeds import stream
+from .reports import WIDTH
 
 __all__ = [
     "DIFFER_AT", "LINE", "SQUARE_X", "SQUARE_Y", "WIDE", "X_1D", "networks",
@@ -45,7 +46,6 @@ WIDE = torch.linspace(-4.0, 4.0, 801, dtype=D64)  # where the Sobolev interpolan
 _CORNERS = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]], dtype=D64)
 SQUARE_X = torch.cat([_CORNERS, 0.5 * _CORNERS])  # the corners of two squares, in 2-D
 SQUARE_Y = torch.cat([torch.zeros(4, dtype=D64), torch.ones(4, dtype=D64)])  # 1 on the inner
-WIDTH = 78  # characters per printed line: the book's column
 DIFFER_AT = 1e-2  # spread above which the few-task fits of a draw are counted as different
 
 

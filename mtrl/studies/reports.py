@@ -4,7 +4,11 @@ the values that its summary returned)."""
 
 from __future__ import annotations
 
-__all__ = ["mechanism", "theorem", "training"]
+import textwrap
+
+__all__ = ["WIDTH", "mechanism", "theorem", "training"]
+
+WIDTH = 78  # characters per printed line: what the book's column shows without scrolling
 
 
 def theorem(section: str, *values, **options) -> str:
@@ -23,9 +27,10 @@ def _population_lines(error, slope, n_from):
 
 def _leakage_lines(fits, *, T):
     for dim, x in fits.iterrows():
-        yield (f"d = {dim:3d}, T = {T}: leakage {x.leakage:.4f} (heuristic {x.heuristic:.4f}); "
-               f"slope {x.slope:.2f} (heuristic {x.heuristic_slope:.2f})")  # fmt: skip
-    yield "slope: of the odds leakage / (1 - leakage) against T, fitted over T >= 30"
+        yield (f"d = {dim:3d}, T = {T}: leakage {x.leakage:.4f} ({x.heuristic:.4f}), "
+               f"slope {x.slope:.2f} ({x.heuristic_slope:.2f})")  # fmt: skip
+    yield from textwrap.wrap("in parentheses: the heuristic's; slope: of the odds leakage / "
+                             "(1 - leakage) against T, fitted over T >= 30", WIDTH)  # fmt: skip
 
 
 def _collapse_lines(points, glue):
@@ -34,22 +39,23 @@ def _collapse_lines(points, glue):
     yield (f"  all points: {ratio.min():.3f} to {ratio.max():.3f}; rho <= 0.1: "
            f"{ratio[ok].min():.3f} to {ratio[ok].max():.3f}")  # fmt: skip
     yield f"simulation / exact ratio of expectations: {to_exact.min():.3f} to {to_exact.max():.3f}"
-    yield (f"  lowest simulation / heuristic at (d, r, n1, n2, T) = "
-           f"({glue['collapse_worst_txt']}): {ratio.min():.3f}")  # fmt: skip
+    yield (f"  the lowest, at (d, r, n1, n2, T) = ({glue['collapse_worst_txt']}): "
+           f"{ratio.min():.3f}")  # fmt: skip
 
 
 def _variants_lines(at_max, bias, *, T):
+    yield f"leakage at T = {T} (the seeds' range)"
+    width = max(len(x.label) for x in at_max.itertuples())
     for x in at_max.itertuples():
-        yield (f"{x.label:24s} leakage at T = {T}: {x.leakage:.3f} (seeds {x.low:.3f} "
-               f"to {x.high:.3f})")  # fmt: skip
+        yield f"{x.label:{width}s} {x.leakage:.3f} ({x.low:.3f} to {x.high:.3f})"
     yield (f"biases / base, T >= 100: {bias['bias_low']:.2f} to {bias['bias_high']:.2f}; "
            f"slope over the last three T: {bias['bias_slope']:.2f}")  # fmt: skip
 
 
 def _even_lines(cosines, ratios, *, T):
     yield (f"xor, T = {T}: median row cosine of W_1 and W_0 {cosines.min():.3f} to "
-           f"{cosines.max():.3f}; fitted c / predicted c {ratios.min():.3f} to "
-           f"{ratios.max():.3f}")  # fmt: skip
+           f"{cosines.max():.3f};")  # fmt: skip
+    yield f"  fitted c / predicted c {ratios.min():.3f} to {ratios.max():.3f}"
 
 
 def _coverage_lines(mean):
@@ -59,12 +65,11 @@ def _coverage_lines(mean):
 
 
 def _rounds_lines(rows, *, seeds):
-    yield f"energy, coverage and subspace distance, mean over {seeds} seeds"
+    yield f"energy, coverage and subspace distance, mean over {seeds} seeds; limit: the"
+    yield "population coverage"
     for x in rows.itertuples():
         line = f"T = {x.T:4d}, {x.label:28s}: {x.energy:.3f}  {x.coverage:.3f}  {x.distance:.3f}"
-        yield line + (
-            f"  (population coverage {x.population:.3f})" if x.population == x.population else ""
-        )
+        yield line + (f"  limit {x.population:.3f}" if x.population == x.population else "")
 
 
 _THEOREM = {"population": _population_lines, "leakage": _leakage_lines,
@@ -88,7 +93,8 @@ def _ablations_lines(moved, E):
 
 def _random_heads_lines(expected, ratio):
     formula = "(n2 - 1 + pi r)/(n2 - 1 + pi d)"
-    yield f"random heads, {formula} = {expected:.3f}; simulated / that, T >= 30:"
+    yield f"random heads, {formula} = {expected:.3f};"
+    yield "simulated / that, T >= 30:"
     yield "  " + ", ".join(f"{v:.3f}" for v in ratio)
 
 
@@ -105,23 +111,22 @@ def training(section: str, *values, **options) -> str:
 
 
 def _final_lines(medians, *, steps: int, seeds: int):
-    yield (
+    yield from textwrap.wrap(
         f"median over {seeds} seeds after {steps} steps, against T (columns); _one: one round "
-        f"with\n{steps}x the samples; found: the fraction of seeds with a distance below 1/2; "
-        f"closer: of seeds\nwhose training ends closer than their one round; coverage_init: "
-        f"of W_0"
-    )
-    yield medians.T.round(3).to_string()
+        f"with {steps}x the samples; found: the fraction of seeds with a distance below 1/2; "
+        f"closer: of seeds whose training ends closer than their one round; coverage_init: "
+        f"of W_0", WIDTH)  # fmt: skip
+    yield medians.T.round(3).to_string(line_width=WIDTH)
 
 
 def _budget_lines(tables: dict, best: float):
     for name, table in tables.items():
-        yield f"{name}, median over the seeds:\n{table.round(4).to_string()}"
+        yield f"{name}, median over the seeds:\n{table.round(4).to_string(line_width=WIDTH)}"
     yield f"the heuristic's best share for one round (fine grid): {best:.3f}"
 
 
 def _transfer_lines(accuracy, error_ratio, *, dims):
-    yield f"probe accuracy, median over the seeds:\n{accuracy.round(3).to_string()}"
+    yield f"probe accuracy, median over the seeds:\n{accuracy.round(3).to_string(line_width=WIDTH)}"
     yield f"error rate at d = {dims[-1]} over that at d = {dims[0]}, against k:"
     yield "  " + ", ".join(f"{v:.2f}" for v in error_ratio)
 

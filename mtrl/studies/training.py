@@ -125,7 +125,7 @@ def single_task(base: Config, *, families, betas, seeds, executor=None):
     runs = sweep(base, algorithm=["heads_first", "single_task"], executor=executor, **grid)
     table = tidy(runs, rounds=True)
     table["tasks"] = np.where(table.algorithm == "single_task", "one task", f"{base.T} tasks")
-    biases = np.where(table.beta > 0, "biases, β = " + table.beta.astype(str), "no biases")
+    biases = np.where(table.beta > 0, "β = " + table.beta.astype(str), "no biases")
     table["setting"] = table.family + ", " + biases
     table["key"] = table.family.str[:2] + (table.beta > 0).astype(int).astype(str)
     return table
