@@ -73,11 +73,11 @@ def univariate(problems: dict, *, width: int, lam: float, tol: float, seeds):
     (:func:`mtrl.fit_multitask` of one network of ``width`` per seed, penalty ``lam``, to the
     relative duality gap ``tol``), its exact optimum (:func:`mtrl.penalized_optimum`), and a
     row (the worst of the seeds): ``cos`` (largest cosine of consecutive slope changes of the
-    optimum's fitted values),
-    ``steps``, ``gap``, ``excess`` (relative, over the optimum), ``cost`` (path norm over
-    ``R(f_D)`` of the optimal fitted values), ``to_dots`` (sup-distance from their
-    connect-the-dots interpolant) and ``spread`` (between the seeds), both sups over
-    :data:`LINE` within ``[x_1, x_N]``; three dicts keyed by problem."""
+    optimum's fitted values), ``steps``, ``gap``, ``excess`` (relative, over the optimum),
+    ``cost`` (path norm over ``R(f_D)`` of the optimal fitted values), ``to_dots``
+    (sup-distance from their connect-the-dots interpolant) and ``spread`` (between the seeds),
+    both sups over :data:`LINE` within ``[x_1, x_N]`` and over the outputs; three dicts keyed
+    by problem."""
     x, line = X_1D, LINE
     X1, inside = x[:, None], (line >= x[0]) & (line <= x[-1])
     fits, optima, rows = {}, {}, {}
@@ -241,7 +241,7 @@ def square_summary(rows):
     row = "{T:4d} {steps:5d} {gap:7.1e} {moves:5d} {active:6d} {fit:7.1e} {spread:7.1e}"
     row += " {kernel:7.1e} {equal:7.1e}"
     by_T = rows.groupby("T")[["spread", "kernel", "equal"]].agg(["median", "min", "max"])
-    ranges = ["spread", "kernel", "equal"]
+    columns = ["spread", "kernel", "equal"]
     text = "\n".join([
         f"the first draw of the random tasks (seed {rows.draw.iloc[0]})",
         "   T steps     gap moves active     fit  spread  kernel   equal",
@@ -249,7 +249,7 @@ def square_summary(rows):
         *textwrap.wrap("each T over the draws of the random tasks (seeds "
                        f"{', '.join(map(str, rows.draw.unique()))}): median, min, max", WIDTH),
         "   T  spread     min     max  kernel     min     max   equal     min     max",
-        *(f"{T:4d} " + " ".join(f"{v:7.1e}" for q in ranges[: 1 + 2 * (T > 1)] for v in x[q])
+        *(f"{T:4d} " + " ".join(f"{v:7.1e}" for q in columns[: 1 + 2 * (T > 1)] for v in x[q])
           for T, x in by_T.iterrows()),
         *textwrap.wrap(
             "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' "
