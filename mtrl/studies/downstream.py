@@ -17,11 +17,13 @@ import numpy as np
 from ..experiments import Config, Result, run_all
 from ..population import heuristic_leakage, rho
 from ..transfer import needed_width, transfer_table, width_table as ridge_width_table
+from .reports import WIDTH
 
 __all__ = [
     "BIAS_CURVES",
     "D_CURVES",
     "D_KEYS",
+    "WIDTH",  # of the lines the chapter prints (mtrl.studies.reports)
     "Representations",
     "against_d",
     "against_n",

@@ -249,8 +249,8 @@ def square_summary(rows):
         *textwrap.wrap("each T over the draws of the random tasks (seeds "
                        f"{', '.join(map(str, rows.draw.unique()))}): median, min, max", WIDTH),
         "   T  spread     min     max  kernel     min     max   equal     min     max",
-        *(f"{T:4d} " + " ".join(f"{v:7.1e}" for q in columns[: 1 + 2 * (T > 1)] for v in x[q])
-          for T, x in by_T.iterrows()),
+        *(f"{T:4d} " + " ".join(f"{v:7.1e}" for q in columns if T > 1 or q == "spread"
+                                for v in x[q]) for T, x in by_T.iterrows()),
         *textwrap.wrap(
             "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' "
             "output 1 on the grid over [-1.5, 1.5]^2; kernel: sup-distance from the weighted ridge "

@@ -45,7 +45,7 @@ def _collapse_lines(points, glue):
 
 def _variants_lines(at_max, bias, *, T):
     yield f"leakage at T = {T} (the seeds' range)"
-    width = max(len(x.label) for x in at_max.itertuples())
+    width = at_max.label.str.len().max()
     for x in at_max.itertuples():
         yield f"{x.label:{width}s} {x.leakage:.3f} ({x.low:.3f} to {x.high:.3f})"
     yield (f"biases / base, T >= 100: {bias['bias_low']:.2f} to {bias['bias_high']:.2f}; "
