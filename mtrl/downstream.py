@@ -5,8 +5,8 @@ the scale of a pretrained ``W`` is arbitrary (weight decay sets it), and a regul
 should not depend on it. Optionally the biases are re-sampled, ``b_j ~ N(0, bias_scale^2)``.
 All downstream tasks share the same inputs, so one feature matrix serves them all.
 
-The probe minimises, for every task, ``(1/n) sum_i l(y_i (w^T h_i + c)) + (reg/2) ||w||^2``
-(intercept ``c`` not penalised) with the logistic loss, by damped Newton steps until the
+The probe minimises, for every task, ``(1/n) sum_i l(y_i (nu^T h_i + nu_0)) + (reg/2) ||nu||^2``
+(intercept ``nu_0`` not penalised) with the logistic loss, by damped Newton steps until the
 gradient norm is below ``tol``; or, with ``method="ridge"``, the squared loss in closed form.
 """
 

@@ -127,9 +127,10 @@ def penalized_optimum(
     """Solve ``min_f 1/2 sum_i ||f(x_i) - y_i||^2 + lam R(f)`` over all univariate ``f``.
 
     The minimum is attained by a connect-the-dots interpolant of its own fitted values ``Yhat``
-    ([N24], Remark 1), so it equals ``min_Yhat 1/2 ||Yhat - Y||^2 + lam sum_i ||(D Yhat)_i||``.
-    Its dual ``max {<Y, D^T U> - 1/2 ||D^T U||^2 : ||U_i|| <= lam}`` is solved by accelerated
-    projected gradient until the duality gap is below ``tol`` times the objective.
+    (the Kernel regime chapter's prop-kr-univariate-optimum), so it equals
+    ``min_Yhat 1/2 ||Yhat - Y||^2 + lam sum_i ||(D Yhat)_i||``. Its dual
+    ``max {<Y, D^T U> - 1/2 ||D^T U||^2 : ||U_i|| <= lam}`` is solved by accelerated projected
+    gradient until the duality gap is below ``tol`` times the objective.
     """
     x, Y = _check_data(x, Y)
     lam = check_float("lam", lam, low_open=True)

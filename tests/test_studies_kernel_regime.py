@@ -32,7 +32,8 @@ def test_square_summary_glue_is_rounded_summarises_the_draws_and_names_the_grid(
     text, glue = study.square_summary(rows)
     lines = text.splitlines()
     assert lines[0].endswith("(seed 4)") and lines[2].split()[0] == "1"
-    assert lines[5].startswith("each T") and "seeds 4, 5, 6" in lines[5]
+    assert lines[5].startswith("over the draws") and "seeds 4, 5, 6" in lines[5]
+    assert lines[10] == "kernel / equal at T = 10, by draw: 0.0309 (4), 0.00247 (5), 0.833 (6)"
     assert lines[7].split() == ["1", "1.0e+00", "1.0e+00", "1.0e+00"]  # no kernel at T = 1
     assert lines[8].split()[-3:] == ["5.0e-01", "4.0e-01", "6.0e-01"]  # equal: median, min, max
     assert max(map(len, lines)) <= study.WIDTH < 80  # within the book's column

@@ -23,11 +23,11 @@ __all__ = [
     "BIAS_CURVES",
     "D_CURVES",
     "D_KEYS",
-    "WIDTH",  # of the lines the chapter prints (mtrl.studies.reports)
     "Representations",
     "against_d",
     "against_n",
     "bias_summary",
+    "bias_text",
     "biases",
     "d_summary",
     "n_summary",
@@ -241,3 +241,10 @@ def bias_summary(table):
     summary = stats.agg(["mean", "min", "max"]).unstack()
     summary[("change", "min")], summary[("change", "max")] = change.min(), change.max()
     return summary, glue
+
+
+def bias_text(summary) -> str:
+    """Return :func:`bias_summary`'s table as the chapter prints it: the means with the range of
+    the changes, then the minima and maxima over the seeds, each within the book's column."""
+    blocks = (summary[["mean", "change"]], summary[["min", "max"]])
+    return "\n".join(b.to_string(float_format="{:.3f}".format, line_width=WIDTH) for b in blocks)

@@ -242,15 +242,20 @@ def square_summary(rows):
     row += " {kernel:7.1e} {equal:7.1e}"
     by_T = rows.groupby("T")[["spread", "kernel", "equal"]].agg(["median", "min", "max"])
     columns = ["spread", "kernel", "equal"]
+    T_grid = list(by_T.index)
+    few, last = rows[rows["T"] == T_grid[1]], rows[rows["T"] == T_grid[-1]]
+    ratio = (last.kernel / last.equal).set_axis(last.draw)  # by draw, at the largest T
     text = "\n".join([
         f"the first draw of the random tasks (seed {rows.draw.iloc[0]})",
         "   T steps     gap moves active     fit  spread  kernel   equal",
         *(row.format(**r) for r in first.to_dict("records")),
-        *textwrap.wrap("each T over the draws of the random tasks (seeds "
-                       f"{', '.join(map(str, rows.draw.unique()))}): median, min, max", WIDTH),
+        *textwrap.wrap(f"over the draws (seeds {', '.join(map(str, rows.draw.unique()))}): "
+                       "median, min and max at each T", WIDTH),
         "   T  spread     min     max  kernel     min     max   equal     min     max",
         *(f"{T:4d} " + " ".join(f"{v:7.1e}" for q in columns if T > 1 or q == "spread"
                                 for v in x[q]) for T, x in by_T.iterrows()),
+        *textwrap.wrap(f"kernel / equal at T = {T_grid[-1]}, by draw: "
+                       + ", ".join(f"{v:.3g} ({draw})" for draw, v in ratio.items()), WIDTH),
         *textwrap.wrap(
             "fit: largest |f_1(x_i) - y_i|; spread: largest sup-distance between the seeds' "
             "output 1 on the grid over [-1.5, 1.5]^2; kernel: sup-distance from the weighted ridge "
@@ -259,9 +264,7 @@ def square_summary(rows):
             "gap: the worst of the seeds and of the network of the random tasks of the ridge "
             "solution", WIDTH),
     ])  # fmt: skip
-    T_grid = list(by_T.index)
     T_many = next((T for T in T_grid[2:] if T >= 10), T_grid[-1])
-    few, last = rows[rows["T"] == T_grid[1]], rows[rows["T"] == T_grid[-1]]
     kernel = rows[rows["T"] > 1].pivot(index="T", columns="draw", values="kernel")
     glue = {name: _significant(value) for name, value in {
         "gap_2d": rows.gap.max(), "spread_2d_single": first.spread.iloc[0],
@@ -270,7 +273,7 @@ def square_summary(rows):
         "kernel_first": few.kernel.median(), "kernel_first_high": few.kernel.max(),
         "kernel_last": last.kernel.median(), "kernel_last_low": last.kernel.min(),
         "kernel_last_high": last.kernel.max(), "equal_last_low": last.equal.min(),
-        "equal_last_high": last.equal.max(), "ratio_last_high": (last.kernel / last.equal).max(),
+        "equal_last_high": last.equal.max(), "ratio_last_high": ratio.max(),
     }.items()}  # fmt: skip
     many = [T for T in T_grid if T >= T_many]
     glue.update(

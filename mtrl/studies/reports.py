@@ -38,13 +38,13 @@ def _collapse_lines(points, glue):
     yield f"simulation / heuristic, mean over seeds, {len(points)} points:"
     yield (f"  all points: {ratio.min():.3f} to {ratio.max():.3f}; rho <= 0.1: "
            f"{ratio[ok].min():.3f} to {ratio[ok].max():.3f}")  # fmt: skip
-    yield f"simulation / exact ratio of expectations: {to_exact.min():.3f} to {to_exact.max():.3f}"
     yield (f"  the lowest, at (d, r, n1, n2, T) = ({glue['collapse_worst_txt']}): "
            f"{ratio.min():.3f}")  # fmt: skip
+    yield f"simulation / exact ratio of expectations: {to_exact.min():.3f} to {to_exact.max():.3f}"
 
 
 def _variants_lines(at_max, bias, *, T):
-    yield f"leakage at T = {T} (the seeds' range)"
+    yield f"leakage at T = {T}, mean over the seeds (their range)"
     width = at_max.label.str.len().max()
     for x in at_max.itertuples():
         yield f"{x.label:{width}s} {x.leakage:.3f} ({x.low:.3f} to {x.high:.3f})"
@@ -65,8 +65,8 @@ def _coverage_lines(mean):
 
 
 def _rounds_lines(rows, *, seeds):
-    yield f"energy, coverage and subspace distance, mean over {seeds} seeds; limit: the"
-    yield "population coverage"
+    yield f"energy, coverage and subspace distance, mean over {seeds} seeds"
+    yield "limit: the population coverage"
     for x in rows.itertuples():
         line = f"T = {x.T:4d}, {x.label:28s}: {x.energy:.3f}  {x.coverage:.3f}  {x.distance:.3f}"
         yield line + (f"  limit {x.population:.3f}" if x.population == x.population else "")
